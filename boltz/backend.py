@@ -1,0 +1,284 @@
+"""One small backend object: the array module, random streams and a few kernels.
+
+All model and trainer code is written against :class:`Backend` so the same code
+runs on NumPy (CPU) and CuPy (GPU).  CuPy is imported lazily, only when a GPU is
+asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.linalg import blas as _blas
+from scipy.special import expit as _expit
+
+from .errors import ConfigError, DeviceError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Backend", "get_backend", "is_sparse", "make_streams", "resolve_dtype"]
+
+_DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+def resolve_dtype(dtype: Any) -> np.dtype:
+    """Return ``np.float32`` or ``np.float64`` for a dtype name or object.
+
+    Raises
+    ------
+    ConfigError
+        For any other dtype.
+    """
+    key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    if key not in _DTYPES:
+        raise ConfigError(f"dtype must be 'float32' or 'float64'; got {dtype!r}.")
+    return np.dtype(_DTYPES[key])
+
+
+def is_sparse(x: Any) -> bool:
+    """True for SciPy sparse matrices/arrays and CuPy sparse matrices."""
+    if sp.issparse(x):
+        return True
+    mod = type(x).__module__
+    return mod.startswith("cupyx.scipy.sparse")
+
+
+def make_streams(random_state: Any, n: int = 3) -> list[np.random.SeedSequence]:
+    """Spawn ``n`` independent seed sequences from one user seed.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        ``None`` draws fresh entropy; a Generator contributes one 63-bit draw.
+    n : int
+        Number of independent streams (boltz uses init, shuffle, sampling).
+    """
+    if isinstance(random_state, np.random.SeedSequence):
+        root = random_state
+    elif isinstance(random_state, np.random.Generator):
+        root = np.random.SeedSequence(int(random_state.integers(2**63 - 1)))
+    elif isinstance(random_state, np.random.RandomState):
+        root = np.random.SeedSequence(int(random_state.randint(2**31 - 1)))
+    elif random_state is None or isinstance(random_state, (int, np.integer)):
+        if random_state is not None and int(random_state) < 0:
+            raise ConfigError(f"random_state must be >= 0; got {random_state}.")
+        root = np.random.SeedSequence(None if random_state is None else int(random_state))
+    else:
+        raise ConfigError(
+            "random_state must be None, an int, a SeedSequence or a numpy Generator; "
+            f"got {type(random_state).__name__}."
+        )
+    return root.spawn(n)
+
+
+@dataclass
+class Backend:
+    """Array module, dtype and kernels for one device.
+
+    Attributes
+    ----------
+    name : {"numpy", "cupy"}
+    xp : module
+        ``numpy`` or ``cupy``.
+    dtype : numpy.dtype
+        Floating dtype of parameters and batches.
+    """
+
+    name: str
+    xp: Any
+    dtype: np.dtype
+    _sparse: Any = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ data
+    def asarray(self, x: Any) -> Any:
+        """Move ``x`` (dense or sparse, host or device) to this device and dtype."""
+        if is_sparse(x):
+            if self.name == "numpy":
+                return sp.csr_matrix(x, dtype=self.dtype)
+            x = sp.csr_matrix(x) if sp.issparse(x) else x
+            return self._sparse.csr_matrix(x.astype(self.dtype))
+        return self.xp.asarray(x, dtype=self.dtype)
+
+    def to_host(self, x: Any) -> Any:
+        """Return a NumPy array (or SciPy sparse matrix) of ``x``."""
+        if self.name == "numpy":
+            return x
+        if is_sparse(x):
+            return x.get()
+        return self.xp.asnumpy(x)
+
+    def empty(self, shape: tuple[int, ...]) -> Any:
+        return self.xp.empty(shape, dtype=self.dtype)
+
+    def zeros(self, shape: tuple[int, ...]) -> Any:
+        return self.xp.zeros(shape, dtype=self.dtype)
+
+    # ------------------------------------------------------------------ random
+    def generator(self, seed: np.random.SeedSequence) -> Any:
+        """A random generator on this device seeded from ``seed``."""
+        if self.name == "numpy":
+            return np.random.Generator(np.random.PCG64(seed))
+        return self.xp.random.default_rng(int(seed.generate_state(1, np.uint64)[0]))
+
+    def uniform(self, rng: Any, shape: tuple[int, ...], out: Any = None) -> Any:
+        """Uniform [0, 1) draws of this backend's dtype."""
+        if self.name == "numpy":
+            return rng.random(shape, dtype=self.dtype, out=out)
+        u = rng.random(shape, dtype=self.dtype)
+        if out is not None:
+            out[...] = u
+            return out
+        return u
+
+    def normal(self, rng: Any, shape: tuple[int, ...]) -> Any:
+        """Standard normal draws of this backend's dtype."""
+        return rng.standard_normal(shape, dtype=self.dtype)
+
+    def multinomial(self, rng: Any, counts: Any, probs: Any) -> Any:
+        """Draw one multinomial count vector per row.
+
+        Parameters
+        ----------
+        counts : array, shape (n,)
+            Number of trials per row (non-negative integers stored as floats).
+        probs : array, shape (n, V)
+            Row-stochastic probabilities.
+
+        Returns
+        -------
+        array, shape (n, V)
+            Counts with ``out.sum(1) == counts``.
+
+        Notes
+        -----
+        Written with device-agnostic array ops (inverse-CDF with a per-row offset so
+        one ``searchsorted`` serves all rows); float64 internally for exactness.
+        """
+        xp = self.xp
+        n, v = probs.shape
+        counts_i = xp.rint(counts).astype(xp.int64)
+        total = int(counts_i.sum())
+        out = xp.zeros((n, v), dtype=self.dtype)
+        if total == 0:
+            return out
+        cdf = xp.cumsum(probs.astype(xp.float64), axis=1)
+        cdf /= cdf[:, -1:]
+        cdf[:, -1] = 1.0
+        offsets = xp.arange(n, dtype=xp.float64)
+        flat_cdf = (cdf + offsets[:, None]).ravel()
+        rows = xp.repeat(xp.arange(n), counts_i)
+        u = rng.random(total, dtype=xp.float64) + rows
+        idx = xp.searchsorted(flat_cdf, u, side="right")
+        idx = xp.minimum(idx, rows * v + v - 1)
+        flat = xp.bincount(idx, minlength=n * v).astype(self.dtype)
+        return flat.reshape(n, v)
+
+    # ------------------------------------------------------------------ kernels
+    def sigmoid(self, x: Any, out: Any = None) -> Any:
+        """Logistic function, numerically stable, optionally in place."""
+        if self.name == "numpy":
+            return _expit(x, out=out) if out is not None else _expit(x)
+        from cupyx.scipy.special import expit
+
+        return expit(x, out=out) if out is not None else expit(x)
+
+    def softplus(self, x: Any) -> Any:
+        """``log(1 + exp(x))`` computed stably."""
+        return self.xp.logaddexp(self.xp.zeros((), dtype=x.dtype), x)
+
+    def logsumexp(self, x: Any, axis: int) -> Any:
+        """Stable ``log(sum(exp(x), axis))``."""
+        xp = self.xp
+        m = xp.max(x, axis=axis, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        return xp.squeeze(m, axis=axis) + xp.log(xp.sum(xp.exp(x - m), axis=axis))
+
+    def matmul(self, a: Any, b: Any, out: Any = None) -> Any:
+        """``a @ b`` where ``a`` may be sparse (cost proportional to its nnz)."""
+        if is_sparse(a):
+            r = a @ b
+            if out is not None:
+                out[...] = r
+                return out
+            return self.xp.asarray(r)
+        if out is None:
+            return a @ b
+        return self.xp.matmul(a, b, out=out)
+
+    def gemm_tn(self, a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
+        """In place ``c = alpha * a.T @ b + beta * c`` for C-contiguous 2-D arrays.
+
+        Fuses a momentum decay into the statistics GEMM: no V x H temporary.
+        ``a`` is (n, V), ``b`` is (n, H), ``c`` is (V, H).
+        """
+        if self.name == "numpy" and c.flags.c_contiguous and not is_sparse(a):
+            gemm = _blas.sgemm if c.dtype == np.float32 else _blas.dgemm
+            # c.T is Fortran-ordered (H, V) = b.T @ a ; with Fortran views of the inputs.
+            res = gemm(alpha, b.T, a.T, beta=beta, c=c.T, trans_a=0, trans_b=1, overwrite_c=1)
+            if not np.shares_memory(res, c):  # pragma: no cover - BLAS wrapper copied
+                c[...] = res.T
+            return c
+        if is_sparse(a):
+            prod = self.xp.asarray((a.T @ b))
+        else:
+            prod = a.T @ b
+        if beta == 0.0:
+            c[...] = prod
+            if alpha != 1.0:
+                c *= alpha
+        else:
+            c *= beta
+            c += alpha * prod
+        return c
+
+    def axpy(self, x: Any, y: Any, a: float) -> Any:
+        """In place ``y += a * x`` (no temporary on NumPy)."""
+        if self.name == "numpy" and y.flags.c_contiguous and x.flags.c_contiguous:
+            f = _blas.saxpy if y.dtype == np.float32 else _blas.daxpy
+            res = f(x.ravel(), y.ravel(), a=a)
+            if not np.shares_memory(res, y):  # pragma: no cover
+                y[...] = res.reshape(y.shape)
+            return y
+        y += a * x
+        return y
+
+
+def _cupy_available() -> tuple[Any, Any] | None:
+    try:
+        import cupy
+        import cupyx.scipy.sparse as cusparse
+
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None
+        return cupy, cusparse
+    except Exception:  # ImportError, CUDA driver errors
+        return None
+
+
+def get_backend(device: str = "auto", dtype: Any = "float32") -> Backend:
+    """Build the backend for ``device`` in {"auto", "cpu", "gpu"}.
+
+    ``"gpu"`` without CuPy or a visible CUDA device raises :class:`DeviceError`;
+    ``"auto"`` falls back to the CPU and logs that it did.
+    """
+    dt = resolve_dtype(dtype)
+    if device not in ("auto", "cpu", "gpu"):
+        raise ConfigError(f"device must be 'auto', 'cpu' or 'gpu'; got {device!r}.")
+    if device == "cpu":
+        return Backend("numpy", np, dt)
+    found = _cupy_available()
+    if found is None:
+        if device == "gpu":
+            raise DeviceError(
+                "device='gpu' needs CuPy and a CUDA GPU, and none was found. Install the "
+                "extra `pip install boltz[cuda12]` (or [cuda13]) on a machine with a GPU, "
+                "or use device='cpu'."
+            )
+        logger.info("device='auto': no CuPy/CUDA GPU found, using the CPU (NumPy).")
+        return Backend("numpy", np, dt)
+    cupy, cusparse = found
+    return Backend("cupy", cupy, dt, _sparse=cusparse)

@@ -1,0 +1,241 @@
+"""``.npz`` checkpoints without pickle.
+
+A checkpoint is one ``.npz`` file: numeric arrays under dotted names and a
+JSON metadata entry ``__meta__`` (UTF-8 bytes stored as a uint8 array) holding
+the format version, the class, units, configuration, epoch, optimiser counters,
+RNG states and training history.  Files are written to a temporary file in the
+target directory and atomically renamed, and read with ``allow_pickle=False``;
+everything read is validated before use.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CheckpointError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "load", "read_checkpoint", "write_checkpoint"]
+
+FORMAT = "boltz-checkpoint"
+FORMAT_VERSION = 1
+META_KEY = "__meta__"
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Raise a clear OSError now if ``path``'s directory cannot take a checkpoint."""
+    p = Path(path)
+    d = p.parent if str(p.parent) else Path(".")
+    if not d.exists():
+        raise FileNotFoundError(f"checkpoint directory {str(d)!r} does not exist; create it first.")
+    if not os.access(d, os.W_OK):
+        raise PermissionError(f"checkpoint directory {str(d)!r} is not writable.")
+    return p
+
+
+def write_checkpoint(path: str | os.PathLike, meta: dict[str, Any], arrays: dict[str, Any]) -> Path:
+    """Atomically write ``meta`` (JSON-able) and ``arrays`` (numeric) to ``path``.
+
+    A ``.npz`` suffix is added when missing.  On any failure (disk full, ...)
+    the previous file at ``path`` is left untouched.
+    """
+    p = Path(path)
+    if p.suffix != ".npz":
+        p = p.with_name(p.name + ".npz")
+    check_writable(p)
+    meta = dict(meta)
+    meta.setdefault("format", FORMAT)
+    meta.setdefault("format_version", FORMAT_VERSION)
+    blob = np.frombuffer(json.dumps(meta, allow_nan=True).encode("utf-8"), dtype=np.uint8)
+    payload = {META_KEY: blob}
+    for k, v in arrays.items():
+        a = np.asarray(v)
+        if a.dtype == object:
+            raise CheckpointError(f"array {k!r} has dtype object; checkpoints hold numbers only.")
+        payload[k] = a
+    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return p
+
+
+def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and structurally validate a checkpoint; returns ``(meta, arrays)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    CheckpointError
+        For a truncated, corrupted or foreign file, a pickled/object entry,
+        or a newer format version.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"no checkpoint at {str(p)!r}.")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            names = list(z.files)
+            if META_KEY not in names:
+                raise CheckpointError(f"{str(p)!r} is not a boltz checkpoint (no {META_KEY} entry).")
+            arrays = {k: z[k] for k in names}
+    except CheckpointError:
+        raise
+    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError) as e:
+        raise CheckpointError(f"{str(p)!r} is not a readable .npz checkpoint: {e}") from e
+    except Exception as e:  # zlib.error, struct.error, ... from corrupted members
+        raise CheckpointError(f"{str(p)!r} is corrupted: {type(e).__name__}: {e}") from e
+    blob = arrays.pop(META_KEY)
+    if blob.dtype != np.uint8 or blob.ndim != 1:
+        raise CheckpointError("checkpoint metadata must be a 1-D uint8 array of UTF-8 JSON.")
+    try:
+        meta = json.loads(blob.tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"checkpoint metadata is not valid JSON: {e}") from e
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{str(p)!r} is not a boltz checkpoint (format tag missing).")
+    ver = meta.get("format_version")
+    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1:
+        raise CheckpointError(f"checkpoint format_version must be a positive int; got {ver!r}.")
+    if ver > FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint format version {ver} is newer than this boltz supports "
+            f"({FORMAT_VERSION}); upgrade boltz to read it."
+        )
+    for k, a in arrays.items():
+        if a.dtype.kind not in "fiub":
+            raise CheckpointError(f"array {k!r} has dtype {a.dtype}; expected a numeric array.")
+    return meta, arrays
+
+
+# --------------------------------------------------------------------- validation helpers
+def need(meta: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str = "metadata") -> Any:
+    """``meta[key]`` checked for type, else CheckpointError naming the key."""
+    if not isinstance(meta, dict) or key not in meta:
+        raise CheckpointError(f"checkpoint {where} lacks the key {key!r}.")
+    v = meta[key]
+    ok = isinstance(v, typ) and not (isinstance(v, bool) and typ in (int, (int,), float))
+    if not ok:
+        names = typ.__name__ if isinstance(typ, type) else "/".join(t.__name__ for t in typ)
+        raise CheckpointError(
+            f"checkpoint {where} key {key!r} should be {names}; got {type(v).__name__}."
+        )
+    return v
+
+
+def need_array(
+    arrays: dict[str, np.ndarray], key: str, shape: tuple[int, ...], finite: bool = True
+) -> np.ndarray:
+    """``arrays[key]`` checked for presence, float dtype, shape and finiteness."""
+    if key not in arrays:
+        raise CheckpointError(f"checkpoint lacks the array {key!r}.")
+    a = arrays[key]
+    if a.dtype.kind != "f":
+        raise CheckpointError(f"checkpoint array {key!r} has dtype {a.dtype}; expected float.")
+    if tuple(a.shape) != tuple(shape):
+        raise CheckpointError(
+            f"checkpoint array {key!r} has shape {a.shape}; expected {tuple(shape)}."
+        )
+    if finite and a.size and not np.isfinite(a).all():
+        raise CheckpointError(f"checkpoint array {key!r} contains NaN or inf.")
+    return a
+
+
+def check_no_extra(arrays: dict[str, np.ndarray], allowed: set[str]) -> None:
+    extra = sorted(set(arrays) - allowed)
+    if extra:
+        raise CheckpointError(f"checkpoint holds unexpected arrays {extra[:5]}.")
+
+
+def rng_state_to_json(gen: Any) -> Any:
+    """The state of a NumPy Generator as JSON-able data (None for other generators)."""
+    if isinstance(gen, np.random.Generator):
+        return gen.bit_generator.state
+    return None
+
+
+def rng_from_json(state: Any) -> np.random.Generator:
+    """Rebuild a NumPy PCG64 Generator from :func:`rng_state_to_json` output."""
+    if not isinstance(state, dict) or state.get("bit_generator") != "PCG64":
+        raise CheckpointError("checkpoint RNG state must be a PCG64 state dict.")
+    bg = np.random.PCG64()
+    try:
+        bg.state = state
+    except (TypeError, ValueError, KeyError) as e:
+        raise CheckpointError(f"checkpoint RNG state is invalid: {e}") from e
+    return np.random.Generator(bg)
+
+
+def clean_json(x: Any) -> Any:
+    """Make config/history values JSON-safe (NumPy scalars -> Python, nan kept)."""
+    if isinstance(x, dict):
+        return {str(k): clean_json(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean_json(v) for v in x]
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, float) and not math.isfinite(x):
+        return x
+    if isinstance(x, (str, int, float, bool)) or x is None:
+        return x
+    return repr(x)
+
+
+_REGISTRY: dict[str, Any] = {}
+
+
+def register(name: str):
+    """Class decorator: make ``load`` able to rebuild checkpoints of this class."""
+
+    def deco(cls):
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def load(path: str | os.PathLike, device: str = "auto") -> Any:
+    """Load any boltz checkpoint (RBM, DBN, MultimodalDBN).
+
+    Parameters
+    ----------
+    path : path-like
+    device : {"auto", "cpu", "gpu"}
+        Where to put the parameters.
+
+    Raises
+    ------
+    CheckpointError
+        Truncated, corrupted, foreign or newer-format file, or invalid content.
+    """
+    meta, arrays = read_checkpoint(path)
+    cls_name = meta.get("class")
+    if cls_name not in _REGISTRY:
+        raise CheckpointError(
+            f"checkpoint class {cls_name!r} is unknown; expected one of {sorted(_REGISTRY)}."
+        )
+    try:
+        return _REGISTRY[cls_name]._from_checkpoint(meta, arrays, device=device)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise CheckpointError(f"checkpoint content is invalid: {type(e).__name__}: {e}") from e

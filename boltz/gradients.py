@@ -1,0 +1,142 @@
+"""Estimators of the log-likelihood gradient statistics: CD-k and PCD.
+
+An estimator turns a data batch into the positive and negative phase
+(:class:`Phases`); the optimiser turns the phases into a parameter update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .model import RBMModel
+
+__all__ = ["CD", "PCD", "Phases", "make_estimator"]
+
+
+@dataclass
+class Phases:
+    """Positive (data) and negative (model) statistics for one update.
+
+    Attributes
+    ----------
+    v_pos : array, shape (n, V)
+        Data batch (may be sparse for a softmax layer).
+    h_pos : array, shape (n, H)
+        ``P(h | v_pos)``.
+    v_neg : array, shape (m, V)
+        Negative-phase visible states (``m = n`` for CD, ``n_chains`` for PCD).
+    h_neg : array, shape (m, H)
+        ``P(h | v_neg)`` (Rao-Blackwellised statistics).
+    len_pos, len_neg : array, shape (n,) / (m,), or None
+        Document lengths for a replicated-softmax layer.
+    """
+
+    v_pos: Any
+    h_pos: Any
+    len_pos: Any
+    v_neg: Any
+    h_neg: Any
+    len_neg: Any
+
+
+class CD:
+    """Contrastive divergence CD-k (Hinton 2002): chains start at the data batch.
+
+    Parameters
+    ----------
+    k : int
+        Number of full Gibbs steps ``v -> h -> v``.
+    """
+
+    persistent = False
+
+    def __init__(self, k: int = 1) -> None:
+        if int(k) < 1:
+            raise ConfigError(f"k must be an integer >= 1; got {k!r}.")
+        self.k = int(k)
+
+    def phases(self, model: RBMModel, v0: Any, rng: Any) -> Phases:
+        length = model.length(v0)
+        ph0 = model.hidden_mean(v0, length)
+        ph = ph0
+        for _ in range(self.k):
+            h = model.sample_hidden(ph, rng)
+            v = model.visible(h, length, rng=rng)
+            ph = model.hidden_mean(v, length)
+        return Phases(v0, ph0, length, v, ph, length)
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, arrays: dict[str, np.ndarray], backend: Any) -> None:
+        return None
+
+
+class PCD(CD):
+    """Persistent contrastive divergence (Tieleman 2008).
+
+    The negative chains persist across updates; they are initialised from
+    data rows of the first batch and saved with checkpoints.
+
+    Parameters
+    ----------
+    k : int
+        Gibbs steps per update.
+    n_chains : int or None
+        Number of persistent chains; None uses the batch size.
+    """
+
+    persistent = True
+
+    def __init__(self, k: int = 1, n_chains: int | None = None) -> None:
+        super().__init__(k)
+        if n_chains is not None and int(n_chains) < 1:
+            raise ConfigError(f"n_chains must be None or an integer >= 1; got {n_chains!r}.")
+        self.n_chains = None if n_chains is None else int(n_chains)
+        self.chains: Any = None
+        self.chain_length: Any = None
+
+    def _init_chains(self, model: RBMModel, v0: Any, rng: Any) -> None:
+        be = model.backend
+        n = v0.shape[0]
+        m = self.n_chains or n
+        idx = np.arange(m) % n
+        v = v0[idx]
+        if hasattr(v, "toarray"):
+            v = v.toarray()
+        self.chains = be.xp.array(v, dtype=be.dtype, copy=True)
+        self.chain_length = model.length(self.chains)
+
+    def phases(self, model: RBMModel, v0: Any, rng: Any) -> Phases:
+        if self.chains is None:
+            self._init_chains(model, v0, rng)
+        len0 = model.length(v0)
+        ph0 = model.hidden_mean(v0, len0)
+        v, length = self.chains, self.chain_length
+        for _ in range(self.k):
+            v, _ = model.gibbs_vhv(v, rng, length)
+        ph = model.hidden_mean(v, length)
+        self.chains = v
+        return Phases(v0, ph0, len0, v, ph, length)
+
+    def state(self) -> dict[str, Any]:
+        if self.chains is None:
+            return {}
+        out = {"chains": self.chains}
+        if self.chain_length is not None:
+            out["chain_length"] = self.chain_length
+        return out
+
+    def load_state(self, arrays: dict[str, np.ndarray], backend: Any) -> None:
+        self.chains = backend.asarray(arrays["chains"]) if "chains" in arrays else None
+        cl = arrays.get("chain_length")
+        self.chain_length = None if cl is None else backend.asarray(cl)
+
+
+def make_estimator(k: int, persistent: bool, n_chains: int | None) -> CD:
+    """CD-k or PCD-k from the estimator's hyperparameters."""
+    return PCD(k, n_chains) if persistent else CD(k)

@@ -1,0 +1,744 @@
+"""The :class:`RBM` estimator (scikit-learn conventions)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._version import __version__
+from .backend import Backend, get_backend, is_sparse, make_streams, resolve_dtype
+from .checkpoint import (
+    CheckpointError,
+    check_no_extra,
+    check_writable,
+    clean_json,
+    need,
+    need_array,
+    register,
+    rng_from_json,
+    rng_state_to_json,
+    write_checkpoint,
+)
+from .errors import ConfigError, NotFittedError
+from .gradients import CD, make_estimator
+from .likelihood import AISResult, ais_log_partition, exact_log_partition
+from .model import RBMModel
+from .monitor import pseudo_log_likelihood
+from .optim import SGD
+from .trainer import Trainer, iter_batches, take_rows
+from .units import VisibleUnit, make_unit
+from .validation import check_data, iter_chunks
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["RBM"]
+
+_EVAL_BATCH = 4096
+
+
+def _check_int(name: str, value: Any, lo: int, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
+        raise ConfigError(f"{name} must be an integer >= {lo}; got {value!r}.")
+
+
+@register("RBM")
+class RBM(TransformerMixin, BaseEstimator):
+    """Restricted Boltzmann machine with Bernoulli hidden units, trained by CD-k or PCD.
+
+    Parameters
+    ----------
+    n_hidden : int, default 256
+        Number of hidden units H.
+    visible : {"bernoulli", "gaussian", "softmax"} or VisibleUnit, default "bernoulli"
+        Visible unit type. "softmax" is the replicated softmax for word counts
+        (dense or ``scipy.sparse`` CSR input).
+    learn_sigma : bool, default False
+        Gaussian visibles only: learn a per-visible log sigma (otherwise sigma = 1
+        on data standardised with whole-training-set statistics).
+    k : int, default 1
+        Gibbs steps per update (CD-k / PCD-k).
+    persistent : bool, default False
+        Use persistent chains (PCD) instead of CD.
+    n_chains : int or None
+        Number of PCD chains (default: the batch size).
+    learning_rate, lr_decay, momentum, final_momentum, momentum_epochs, weight_decay,
+    sparsity_target, sparsity_decay, sparsity_cost
+        Optimiser settings, see :class:`boltz.optim.SGD`.
+    batch_size : int, default 64
+    epochs : int, default 10
+        Total number of epochs ``fit`` trains to.
+    init_scale : float, default 0.01
+        Standard deviation of the initial weights.
+    monitor_size : int, default 256
+        Rows used for the per-epoch diagnostics in ``history_`` (0 disables).
+    ais_every : int, default 0
+        Add an AIS log-likelihood estimate to ``history_`` every this many epochs.
+    device : {"auto", "cpu", "gpu"}, default "auto"
+    dtype : {"float32", "float64"}, default "float32"
+    progress : "auto", bool
+        tqdm progress bar on stderr; "auto" shows it only on a terminal.
+    callbacks : sequence of callables, optional
+        ``cb(rbm, epoch, record)`` after every epoch (after the checkpoint is written).
+    checkpoint : path-like, optional
+        Write a checkpoint here every ``checkpoint_every`` epochs (atomic rename).
+    checkpoint_every : int, default 1
+    warm_start : bool, default False
+        When fitted, ``fit`` continues from the current state up to ``epochs``
+        (the exact resume path after :func:`boltz.load`).
+    random_state : None or int
+        One seed spawns independent streams for initialisation, shuffling and sampling.
+
+    Attributes
+    ----------
+    weights_ : ndarray, shape (n_features, n_hidden)
+    visible_bias_ : ndarray, shape (n_features,)
+    hidden_bias_ : ndarray, shape (n_hidden,)
+    sigma_ : ndarray, shape (n_features,)
+        Gaussian only: standard deviations in standardised units (1 unless learned).
+    mean_, scale_ : ndarray, shape (n_features,)
+        Gaussian only: training-set mean and standard deviation used to standardise.
+    data_mean_ : ndarray, shape (n_features,)
+        Mean of the (standardised) training data; the AIS base-rate model uses it.
+    n_features_in_ : int
+    epoch_ : int
+        Epochs trained so far.
+    history_ : list of dict
+        One record per epoch: ``recon_error``, ``free_energy``, ``pseudo_likelihood``
+        (Bernoulli), ``free_energy_val``/``free_energy_gap``/``recon_error_val`` with
+        ``X_val``, ``ais_log_likelihood`` when ``ais_every``, ``seconds``.
+
+    Examples
+    --------
+    >>> import numpy as np, boltz
+    >>> X = (np.random.default_rng(0).random((100, 16)) > 0.5).astype("float32")
+    >>> rbm = boltz.RBM(n_hidden=8, epochs=2, random_state=0, progress=False).fit(X)
+    >>> rbm.transform(X).shape
+    (100, 8)
+    """
+
+    def __init__(
+        self,
+        n_hidden: int = 256,
+        visible: Any = "bernoulli",
+        *,
+        learn_sigma: bool = False,
+        k: int = 1,
+        persistent: bool = False,
+        n_chains: int | None = None,
+        learning_rate: float = 0.01,
+        lr_decay: float | None = None,
+        momentum: float = 0.5,
+        final_momentum: float = 0.9,
+        momentum_epochs: int = 5,
+        weight_decay: float = 0.0,
+        sparsity_target: float | None = None,
+        sparsity_decay: float = 0.95,
+        sparsity_cost: float = 0.0,
+        batch_size: int = 64,
+        epochs: int = 10,
+        init_scale: float = 0.01,
+        monitor_size: int = 256,
+        ais_every: int = 0,
+        device: str = "auto",
+        dtype: str = "float32",
+        progress: Any = "auto",
+        callbacks: Sequence[Callable] | None = None,
+        checkpoint: Any = None,
+        checkpoint_every: int = 1,
+        warm_start: bool = False,
+        random_state: Any = None,
+    ) -> None:
+        self.n_hidden = n_hidden
+        self.visible = visible
+        self.learn_sigma = learn_sigma
+        self.k = k
+        self.persistent = persistent
+        self.n_chains = n_chains
+        self.learning_rate = learning_rate
+        self.lr_decay = lr_decay
+        self.momentum = momentum
+        self.final_momentum = final_momentum
+        self.momentum_epochs = momentum_epochs
+        self.weight_decay = weight_decay
+        self.sparsity_target = sparsity_target
+        self.sparsity_decay = sparsity_decay
+        self.sparsity_cost = sparsity_cost
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.init_scale = init_scale
+        self.monitor_size = monitor_size
+        self.ais_every = ais_every
+        self.device = device
+        self.dtype = dtype
+        self.progress = progress
+        self.callbacks = callbacks
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
+        self.warm_start = warm_start
+        self.random_state = random_state
+
+    # ================================================================ setup
+    def _unit(self) -> VisibleUnit:
+        return make_unit(self.visible, learn_sigma=self.learn_sigma)
+
+    def _optimizer(self) -> SGD:
+        return SGD(
+            learning_rate=self.learning_rate,
+            lr_decay=self.lr_decay,
+            momentum=self.momentum,
+            final_momentum=self.final_momentum,
+            momentum_epochs=self.momentum_epochs,
+            weight_decay=self.weight_decay,
+            sparsity_target=self.sparsity_target,
+            sparsity_decay=self.sparsity_decay,
+            sparsity_cost=self.sparsity_cost,
+        )
+
+    def _validate_params(self) -> tuple[VisibleUnit, SGD, CD]:
+        _check_int("n_hidden", self.n_hidden, 1)
+        _check_int("k", self.k, 1)
+        _check_int("n_chains", self.n_chains, 1, allow_none=True)
+        _check_int("batch_size", self.batch_size, 1)
+        _check_int("epochs", self.epochs, 0)
+        _check_int("monitor_size", self.monitor_size, 0)
+        _check_int("ais_every", self.ais_every, 0)
+        _check_int("checkpoint_every", self.checkpoint_every, 1)
+        if not (isinstance(self.init_scale, numbers.Real) and 0 < self.init_scale < math.inf):
+            raise ConfigError(f"init_scale must be a positive number; got {self.init_scale!r}.")
+        if self.progress not in ("auto", True, False):
+            raise ConfigError(f"progress must be 'auto', True or False; got {self.progress!r}.")
+        resolve_dtype(self.dtype)
+        if self.device not in ("auto", "cpu", "gpu"):
+            raise ConfigError(f"device must be 'auto', 'cpu' or 'gpu'; got {self.device!r}.")
+        unit = self._unit()
+        if self.learn_sigma and unit.name != "gaussian":
+            raise ConfigError("learn_sigma=True needs visible='gaussian'.")
+        return unit, self._optimizer(), make_estimator(self.k, self.persistent, self.n_chains)
+
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "model_")
+
+    def _check_fitted(self) -> None:
+        if not self._is_fitted():
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with "
+                "appropriate arguments before using this estimator."
+            )
+
+    @property
+    def backend_(self) -> Backend:
+        self._check_fitted()
+        return self.model_.backend
+
+    # ================================================================ data
+    def _preprocess_host(self, x: Any) -> Any:
+        if is_sparse(x):
+            return x
+        x = np.asarray(x)
+        if hasattr(self, "mean_"):
+            return (x - self.mean_) / self.scale_
+        return x
+
+    def _to_device(self, x: Any) -> Any:
+        """Host rows -> standardised device batch of the model dtype."""
+        return self.model_.backend.asarray(self._preprocess_host(x))
+
+    def _check_X(self, X: Any, name: str = "X", fitting: bool = False) -> Any:
+        unit = self._unit() if fitting else self.unit_
+        return check_data(
+            X,
+            name,
+            allow_sparse=unit.name == "softmax",
+            n_features=None if fitting else self.n_features_in_,
+            owner=type(self).__name__,
+            unit=unit,
+        )
+
+    def _data_stats(self, X: Any, unit: VisibleUnit) -> None:
+        n, d = X.shape
+        s1 = np.zeros(d)
+        s2 = np.zeros(d)
+        for block in iter_chunks(X):
+            if is_sparse(block):
+                s1 += np.asarray(block.sum(axis=0)).ravel()
+                continue
+            b = block.astype(np.float64)
+            s1 += b.sum(axis=0)
+            s2 += (b * b).sum(axis=0)
+        mean = s1 / n
+        if unit.name == "gaussian":
+            var = np.maximum(s2 / n - mean * mean, 0.0)
+            scale = np.sqrt(var)
+            scale[scale < 1e-8] = 1.0
+            self.mean_ = mean
+            self.scale_ = scale
+            self.data_mean_ = np.zeros(d)
+        else:
+            self.data_mean_ = mean
+
+    # ================================================================ fit
+    def _initialize(self, X: Any, unit: VisibleUnit, optimizer: SGD, estimator: CD) -> None:
+        for attr in ("mean_", "scale_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        be = get_backend(self.device, self.dtype)
+        s_init, s_shuffle, s_sample = make_streams(self.random_state, 3)
+        self.n_features_in_ = int(X.shape[1])
+        self.unit_ = unit
+        self._data_stats(X, unit)
+        model = RBMModel([("visible", unit, self.n_features_in_)], self.n_hidden, be)
+        model.initialize(np.random.Generator(np.random.PCG64(s_init)), self.data_mean_,
+                         self.init_scale)
+        self.model_ = model
+        self.optimizer_ = optimizer
+        self.estimator_ = estimator
+        self.rng_shuffle_ = np.random.Generator(np.random.PCG64(s_shuffle))
+        self.rng_sample_ = be.generator(s_sample)
+        self.epoch_ = 0
+        self.history_ = []
+
+    def _trainer(self) -> Trainer:
+        def ais_fn(rows: Any) -> float:
+            return self.log_likelihood(rows, method="ais", n_runs=32, n_betas=2000)
+
+        return Trainer(
+            self.model_,
+            self.estimator_,
+            self.optimizer_,
+            self.batch_size,
+            self.rng_shuffle_,
+            self.rng_sample_,
+            self._to_device,
+            monitor_size=self.monitor_size,
+            ais_every=self.ais_every,
+            ais_fn=ais_fn,
+            progress=self.progress,
+            desc=f"RBM {self.unit_.name} {self.n_features_in_}x{self.n_hidden}",
+        )
+
+    def _run(self, X: Any, X_val: Any, end_epoch: int) -> None:
+        if self.checkpoint is not None:
+            check_writable(self.checkpoint)
+
+        def after_epoch(epoch: int, rec: dict[str, float]) -> None:
+            self.epoch_ = epoch + 1
+            if self.checkpoint is not None and (
+                self.epoch_ % self.checkpoint_every == 0 or self.epoch_ == end_epoch
+            ):
+                self.save(self.checkpoint)
+            for cb in self.callbacks or ():
+                cb(self, epoch, rec)
+
+        self._trainer().fit(X, X_val, self.epoch_, end_epoch, self.history_, [after_epoch])
+
+    def fit(self, X: Any, y: Any = None, X_val: Any = None) -> RBM:
+        """Train on ``X`` (n_samples, n_features) for ``epochs`` epochs.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_features)
+            Dense array, ``numpy.memmap`` or row-indexable dataset; CSR counts for
+            ``visible="softmax"``. Never modified.
+        y : ignored
+        X_val : array-like, shape (n_val, n_features), optional
+            Monitored each epoch (free-energy gap for overfitting).
+
+        Returns
+        -------
+        self
+        """
+        unit, optimizer, estimator = self._validate_params()
+        X = self._check_X(X, fitting=True)
+        resume = self.warm_start and self._is_fitted()
+        if resume and X.shape[1] != self.n_features_in_:
+            raise ConfigError(
+                f"warm_start: X has {X.shape[1]} features, the fitted model {self.n_features_in_}."
+            )
+        if not resume:
+            self._initialize(X, unit, optimizer, estimator)
+        if X_val is not None:
+            X_val = self._check_X(X_val, "X_val")
+        self._run(X, X_val, max(self.epoch_, self.epochs))
+        return self
+
+    def partial_fit(self, X: Any, y: Any = None) -> RBM:
+        """One more epoch over ``X`` (initialises the model on the first call)."""
+        if not self._is_fitted():
+            unit, optimizer, estimator = self._validate_params()
+            X = self._check_X(X, fitting=True)
+            self._initialize(X, unit, optimizer, estimator)
+        else:
+            X = self._check_X(X)
+        self._run(X, None, self.epoch_ + 1)
+        return self
+
+    # ================================================================ inference
+    def _batched(self, X: Any, fn: Callable[[Any], Any]) -> np.ndarray:
+        be = self.model_.backend
+        outs = [be.to_host(fn(self._to_device(take_rows(X, idx))))
+                for idx in iter_batches(X.shape[0], _EVAL_BATCH)]
+        return np.concatenate(outs, axis=0)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Hidden probabilities ``P(h = 1 | v)``, shape (n_samples, n_hidden), host NumPy."""
+        self._check_fitted()
+        X = self._check_X(X)
+        m = self.model_
+        return self._batched(X, lambda v: m.hidden_mean(v, m.length(v)))
+
+    def free_energy(self, X: Any) -> np.ndarray:
+        """Free energy ``F(v)`` of each row (of the standardised data for Gaussian), shape (n,)."""
+        self._check_fitted()
+        X = self._check_X(X)
+        return self._batched(X, self.model_.free_energy)
+
+    def _unstandardize(self, v: np.ndarray) -> np.ndarray:
+        if hasattr(self, "mean_"):
+            return v * self.scale_ + self.mean_
+        return v
+
+    def reconstruct(self, X: Any) -> np.ndarray:
+        """Mean-field reconstruction ``E[v | h = P(h|v)]`` in data units, shape (n, n_features)."""
+        self._check_fitted()
+        X = self._check_X(X)
+        m = self.model_
+
+        def rec(v: Any) -> Any:
+            length = m.length(v)
+            return m.visible(m.hidden_mean(v, length), length)
+
+        return self._unstandardize(self._batched(X, rec))
+
+    def gibbs(self, X: Any, steps: int = 1) -> np.ndarray:
+        """Run ``steps`` Gibbs steps ``v -> h -> v`` from ``X``; returns visible samples.
+
+        Uses (and advances) the estimator's sampling stream.
+        """
+        self._check_fitted()
+        _check_int("steps", steps, 1)
+        X = self._check_X(X)
+        m = self.model_
+
+        def chain(v: Any) -> Any:
+            length = m.length(v)
+            if is_sparse(v):
+                v = v.toarray()
+            for _ in range(steps):
+                v, _ = m.gibbs_vhv(v, self.rng_sample_, length)
+            return v
+
+        return self._unstandardize(self._batched(X, chain))
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """Mean pseudo-log-likelihood (Bernoulli visibles) or minus the reconstruction error."""
+        self._check_fitted()
+        X = self._check_X(X)
+        if self.unit_.name == "bernoulli":
+            return self.pseudo_likelihood(X)
+        r = self.reconstruct(X)
+        Xd = X.toarray() if is_sparse(X) else np.asarray(X)
+        return -float(np.mean((r - Xd) ** 2))
+
+    def pseudo_likelihood(self, X: Any) -> float:
+        """Mean over rows of the exact pseudo-log-likelihood (Bernoulli visibles).
+
+        See :func:`boltz.monitor.pseudo_log_likelihood`: the full sum over all
+        visibles, not scikit-learn's single flipped bit scaled by n_features.
+        """
+        self._check_fitted()
+        if self.unit_.name != "bernoulli":
+            raise ConfigError("pseudo_likelihood is defined for visible='bernoulli' only.")
+        X = self._check_X(X)
+        vals = [pseudo_log_likelihood(self.model_, self._to_device(take_rows(X, idx)))
+                * len(idx) for idx in iter_batches(X.shape[0], 1024)]
+        return float(np.sum(vals) / X.shape[0])
+
+    # ================================================================ likelihood
+    def _lengths(self, X: Any) -> np.ndarray:
+        return np.asarray(X.sum(axis=1)).ravel()
+
+    def log_partition(
+        self,
+        method: str = "exact",
+        *,
+        n_words: Any = None,
+        n_runs: int = 100,
+        n_betas: int = 10000,
+        betas: Any = None,
+        return_bounds: bool = False,
+        random_state: Any = None,
+    ) -> Any:
+        """``log Z`` of the model (of the standardised data for Gaussian visibles).
+
+        Parameters
+        ----------
+        method : {"exact", "ais"}
+            "exact" enumerates the smaller binary side and refuses beyond 2^24 states.
+        n_words : int or array of int
+            Document length(s) for ``visible="softmax"``.
+        n_runs, n_betas, betas
+            AIS settings (Salakhutdinov & Murray 2008).
+        return_bounds : bool
+            Return the full :class:`boltz.likelihood.AISResult` (estimate and +-3 sigma
+            interval) instead of the estimate.
+        random_state : None or int
+            Seed of the AIS stream (independent of the training streams).
+        """
+        self._check_fitted()
+        if method == "exact":
+            return exact_log_partition(self.model_, n_words=n_words)
+        if method != "ais":
+            raise ConfigError(f"method must be 'exact' or 'ais'; got {method!r}.")
+        seed = make_streams(self.random_state if random_state is None else random_state, 4)[3]
+        res: AISResult = ais_log_partition(
+            self.model_,
+            self.unit_.init_bias(self.data_mean_) if self.unit_.name != "gaussian"
+            else self.data_mean_,
+            n_runs=n_runs,
+            n_betas=n_betas,
+            betas=betas,
+            n_words=n_words,
+            rng=self.model_.backend.generator(seed),
+        )
+        return res if return_bounds else res.log_z
+
+    def _log_probs(self, X: Any, log_z: Any, **kw: Any) -> np.ndarray:
+        X = self._check_X(X)
+        f = self.free_energy(X).astype(np.float64)
+        if self.unit_.name == "softmax":
+            D = self._lengths(X)
+            uniq, inv = np.unique(D, return_inverse=True)
+            if log_z is None:
+                log_z = self.log_partition(n_words=uniq.astype(np.int64), **kw)
+            lz = np.asarray(log_z, dtype=np.float64)
+            lz = lz[inv] if lz.ndim else np.full(len(D), float(lz))
+            return -f - lz
+        if log_z is None:
+            log_z = self.log_partition(**kw)
+        lp = -f - float(log_z)
+        if hasattr(self, "scale_"):
+            lp = lp - np.log(self.scale_).sum()  # Jacobian of the standardisation
+        return lp
+
+    def log_likelihood(self, X: Any, log_z: Any = None, **kw: Any) -> float:
+        """Mean log-likelihood per sample (nats), in data units.
+
+        Parameters
+        ----------
+        X : array-like, shape (n, n_features)
+        log_z : float or array, optional
+            Precomputed ``log Z`` (for softmax: one value per distinct document length
+            in sorted order, or a scalar when all documents have one length).
+        **kw
+            Passed to :meth:`log_partition` (``method="ais"``, ``n_runs``, ...).
+
+        Notes
+        -----
+        For Gaussian visibles the density of the original data is returned, i.e. the
+        standardised density minus ``sum(log scale_)``.  For the replicated softmax
+        it is the probability of the ordered word sequence (no multinomial coefficient).
+        """
+        self._check_fitted()
+        return float(np.mean(self._log_probs(X, log_z, **kw)))
+
+    def perplexity(self, X: Any, log_z: Any = None, **kw: Any) -> float:
+        """``exp(-sum_n log p(v_n) / sum_n D_n)`` for ``visible="softmax"``."""
+        self._check_fitted()
+        if self.unit_.name != "softmax":
+            raise ConfigError("perplexity is defined for visible='softmax' only.")
+        X = self._check_X(X)
+        lp = self._log_probs(X, log_z, **kw)
+        return float(np.exp(-lp.sum() / self._lengths(X).sum()))
+
+    # ================================================================ attributes
+    def _host(self, name: str) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.model_.backend.to_host(self.model_.params[name]))
+
+    @property
+    def weights_(self) -> np.ndarray:
+        return self._host("weights")
+
+    @property
+    def visible_bias_(self) -> np.ndarray:
+        return self._host("visible_bias")
+
+    @property
+    def hidden_bias_(self) -> np.ndarray:
+        return self._host("hidden_bias")
+
+    @property
+    def sigma_(self) -> np.ndarray:
+        self._check_fitted()
+        if "log_sigma" in self.model_.params:
+            return np.exp(self._host("log_sigma"))
+        return np.ones(self.n_features_in_, dtype=self.model_.backend.dtype)
+
+    # ================================================================ checkpoints
+    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        self._check_fitted()
+        be = self.model_.backend
+        params = self.get_params(deep=False)
+        params.pop("callbacks", None)
+        if isinstance(params["visible"], VisibleUnit):
+            params["visible"] = params["visible"].config()
+        if params.get("checkpoint") is not None:
+            params["checkpoint"] = str(params["checkpoint"])
+        if not isinstance(params.get("random_state"), (int, type(None))):
+            params["random_state"] = None
+        meta = {
+            "class": "RBM",
+            "library_version": __version__,
+            "config": clean_json(params),
+            "unit": self.unit_.config(),
+            "n_visible": self.n_features_in_,
+            "n_hidden": self.model_.n_hidden,
+            "epoch": int(self.epoch_),
+            "n_updates": int(self.optimizer_.n_updates),
+            "rng": {
+                "shuffle": rng_state_to_json(self.rng_shuffle_),
+                "sample": rng_state_to_json(self.rng_sample_),
+            },
+            "history": clean_json(self.history_),
+        }
+        arrays: dict[str, np.ndarray] = {}
+        for k, v in self.model_.params.items():
+            arrays[f"params.{k}"] = be.to_host(v)
+        for k, v in self.optimizer_.state().items():
+            arrays[f"optim.{k}"] = be.to_host(v)
+        for k, v in self.estimator_.state().items():
+            arrays[f"pcd.{k}"] = be.to_host(v)
+        arrays["data.mean"] = self.data_mean_
+        if hasattr(self, "mean_"):
+            arrays["data.standardize_mean"] = self.mean_
+            arrays["data.standardize_scale"] = self.scale_
+        return meta, arrays
+
+    def save(self, path: Any) -> Any:
+        """Write a checkpoint (``.npz``, no pickle, atomic) and return its path."""
+        meta, arrays = self._checkpoint_state()
+        return write_checkpoint(path, meta, arrays)
+
+    @classmethod
+    def _from_checkpoint(cls, meta: dict, arrays: dict, device: str = "auto") -> RBM:
+        config = dict(need(meta, "config", dict))
+        unit_cfg = need(meta, "unit", dict)
+        try:
+            rbm = cls(**config)
+        except TypeError as e:
+            raise CheckpointError(f"checkpoint config has unknown keys: {e}") from e
+        rbm.device = device
+        rbm._restore(meta, arrays, unit_cfg)
+        return rbm
+
+    def _restore(self, meta: dict, arrays: dict, unit_cfg: dict) -> None:
+        """Rebuild fitted state from validated checkpoint content."""
+        unit, optimizer, estimator = self._validate_params()
+        if unit.config() != unit_cfg:
+            raise CheckpointError(f"checkpoint unit {unit_cfg} does not match its config.")
+        V = need(meta, "n_visible", int)
+        H = need(meta, "n_hidden", int)
+        if V < 1 or H < 1 or H != self.n_hidden:
+            raise CheckpointError(f"checkpoint sizes are inconsistent: V={V}, H={H}.")
+        epoch = need(meta, "epoch", int)
+        n_updates = need(meta, "n_updates", int)
+        if epoch < 0 or n_updates < 0:
+            raise CheckpointError("checkpoint epoch/n_updates must be >= 0.")
+        history = need(meta, "history", list)
+        rng = need(meta, "rng", dict)
+        be = get_backend(self.device, self.dtype)
+        model = RBMModel([("visible", unit, V)], H, be)
+        expected = {"weights": (V, H), "visible_bias": (V,), "hidden_bias": (H,)}
+        if unit.learns_sigma:
+            expected["log_sigma"] = (V,)
+        allowed = {f"params.{k}" for k in expected} | {"data.mean"}
+        params = {k: need_array(arrays, f"params.{k}", s) for k, s in expected.items()}
+        model.set_params(params)
+        opt = {}
+        for k, s in expected.items():
+            key = f"optim.velocity.{k}"
+            if key in arrays:
+                opt[f"velocity.{k}"] = need_array(arrays, key, s)
+                allowed.add(key)
+        if opt and len(opt) != len(expected):
+            raise CheckpointError("checkpoint optimiser state is incomplete.")
+        if "optim.q" in arrays:
+            opt["q"] = need_array(arrays, "optim.q", (H,))
+            allowed.add("optim.q")
+        optimizer.load_state(opt, be, n_updates)
+        pcd = {}
+        if "pcd.chains" in arrays:
+            if not estimator.persistent:
+                raise CheckpointError("checkpoint has PCD chains but persistent=False.")
+            ch = arrays["pcd.chains"]
+            if ch.ndim != 2:
+                raise CheckpointError("checkpoint PCD chains must be 2-D.")
+            pcd["chains"] = need_array(arrays, "pcd.chains", (ch.shape[0], V))
+            allowed.add("pcd.chains")
+            if "pcd.chain_length" in arrays:
+                pcd["chain_length"] = need_array(arrays, "pcd.chain_length", (ch.shape[0],))
+                allowed.add("pcd.chain_length")
+            estimator.load_state(pcd, be)
+        self.data_mean_ = need_array(arrays, "data.mean", (V,)).astype(np.float64)
+        for attr in ("mean_", "scale_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        if unit.name == "gaussian":
+            self.mean_ = need_array(arrays, "data.standardize_mean", (V,)).astype(np.float64)
+            self.scale_ = need_array(arrays, "data.standardize_scale", (V,)).astype(np.float64)
+            if np.any(self.scale_ <= 0):
+                raise CheckpointError("checkpoint standardisation scale must be positive.")
+            allowed |= {"data.standardize_mean", "data.standardize_scale"}
+        check_no_extra(arrays, allowed)
+        self.rng_shuffle_ = rng_from_json(rng.get("shuffle"))
+        if be.name == "numpy":
+            self.rng_sample_ = rng_from_json(rng.get("sample"))
+        else:
+            seed = make_streams(self.random_state, 3)[2]
+            self.rng_sample_ = be.generator(seed)
+            logger.warning("GPU sampling stream re-seeded after load: resume is not bitwise.")
+        self.n_features_in_ = V
+        self.unit_ = unit
+        self.model_ = model
+        self.optimizer_ = optimizer
+        self.estimator_ = estimator
+        self.epoch_ = epoch
+        self.history_ = [dict(r) for r in history if isinstance(r, dict)]
+
+    # pickling goes through the checkpoint representation (no device objects)
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        if self._is_fitted():
+            meta, arrays = self._checkpoint_state()
+            for k in ("model_", "optimizer_", "estimator_", "rng_shuffle_", "rng_sample_",
+                      "unit_", "data_mean_", "mean_", "scale_", "history_", "epoch_",
+                      "n_features_in_"):
+                state.pop(k, None)
+            state["_boltz_state"] = (meta, arrays)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        packed = state.pop("_boltz_state", None)
+        self.__dict__.update(state)
+        if packed is not None:
+            meta, arrays = packed
+            device = self.device
+            self._restore(meta, arrays, meta["unit"])
+            self.device = device
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"] if self.dtype == "float32" else [
+            "float64"
+        ]
+        tags.input_tags.sparse = make_unit(self.visible).name == "softmax" if isinstance(
+            self.visible, (str, VisibleUnit)) else False
+        return tags

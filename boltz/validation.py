@@ -1,0 +1,94 @@
+"""Input validation at the public boundaries (never inside hot loops)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .backend import is_sparse
+from .errors import DataError, DataTypeError
+
+__all__ = ["check_data", "iter_chunks"]
+
+CHUNK = 1 << 15
+
+
+def _is_rowdata(X: Any) -> bool:
+    """Array-likes indexed by rows without loading (memmap, h5py/zarr datasets)."""
+    return hasattr(X, "shape") and hasattr(X, "__getitem__") and hasattr(X, "dtype")
+
+
+def iter_chunks(X: Any, chunk: int = CHUNK):
+    """Yield consecutive row blocks of ``X`` as NumPy arrays (or CSR)."""
+    for s in range(0, X.shape[0], chunk):
+        block = X[s : s + chunk]
+        yield block if is_sparse(block) else np.asarray(block)
+
+
+def check_data(
+    X: Any,
+    name: str = "X",
+    *,
+    allow_sparse: bool = False,
+    n_features: int | None = None,
+    owner: str = "RBM",
+    unit: Any = None,
+) -> Any:
+    """Validate a data matrix and return it ready for batching.
+
+    Dense inputs come back as NumPy arrays without a copy when possible (the
+    caller's array is never modified); memmaps and other row-indexable datasets
+    come back as they are (validated chunk by chunk); sparse inputs come back as
+    CSR when ``allow_sparse``.
+
+    Raises
+    ------
+    DataTypeError
+        Non-numeric dtypes, sparse input where dense is required, non-array input.
+    DataError
+        Wrong dimensionality, empty input, NaN/inf, wrong number of features,
+        values outside the unit's support.
+    """
+    if X is None:
+        raise DataTypeError(f"{name} must be a 2-D array; got None.")
+    if is_sparse(X):
+        if not allow_sparse:
+            raise DataTypeError(
+                f"sparse input is not supported for {name} here (only visible='softmax' takes "
+                "sparse CSR counts); pass a dense array, e.g. X.toarray()."
+            )
+        X = sp.csr_matrix(X)
+    elif isinstance(X, np.ndarray) or not _is_rowdata(X):
+        try:
+            X = np.asarray(X)
+        except Exception as e:  # ragged lists etc.
+            raise DataTypeError(f"{name} could not be converted to an array: {e}") from e
+    dtype = np.dtype(X.dtype)
+    if dtype.kind not in "biuf":
+        raise DataTypeError(
+            f"{name} must hold numbers (float, int or bool); got dtype {dtype}. "
+            "Convert strings/objects to numbers first."
+        )
+    if len(X.shape) != 2:
+        raise DataError(
+            f"Expected 2D array for {name}, got {len(X.shape)}D array instead with shape "
+            f"{tuple(X.shape)}. Reshape your data with X.reshape(-1, 1) for a single feature "
+            "or X.reshape(1, -1) for a single sample."
+        )
+    n, d = X.shape
+    if n == 0 or d == 0:
+        raise DataError(f"{name} is empty: shape {tuple(X.shape)}; need at least 1 row and 1 column.")
+    if n_features is not None and d != n_features:
+        raise DataError(
+            f"{name} has {d} features, but {owner} is expecting {n_features} features as input."
+        )
+    blocks = [X] if isinstance(X, np.ndarray) or is_sparse(X) else iter_chunks(X)
+    for block in blocks:
+        vals = block.data if is_sparse(block) else block
+        if vals.dtype.kind == "f" and not np.isfinite(vals).all():
+            raise DataError(f"Input {name} contains NaN or inf; remove or impute them first.")
+        if unit is not None:
+            unit.validate(block, name)
+    return X
