@@ -94,7 +94,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
         with np.load(p, allow_pickle=False) as z:
             names = list(z.files)
             if META_KEY not in names:
-                raise CheckpointError(f"{str(p)!r} is not a boltz checkpoint (no {META_KEY} entry).")
+                raise CheckpointError(
+                    f"{str(p)!r} is not a boltz checkpoint (no {META_KEY} entry)."
+                )
             arrays = {k: z[k] for k in names}
     except CheckpointError:
         raise
@@ -126,7 +128,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
 
 
 # --------------------------------------------------------------------- validation helpers
-def need(meta: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str = "metadata") -> Any:
+def need(
+    meta: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str = "metadata"
+) -> Any:
     """``meta[key]`` checked for type, else CheckpointError naming the key."""
     if not isinstance(meta, dict) or key not in meta:
         raise CheckpointError(f"checkpoint {where} lacks the key {key!r}.")

@@ -11,10 +11,10 @@ from sklearn.exceptions import NotFittedError as _SkNotFitted
 
 __all__ = [
     "BoltzError",
-    "DataTypeError",
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "DataTypeError",
     "DeviceError",
     "NotFittedError",
 ]

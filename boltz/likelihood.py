@@ -67,8 +67,10 @@ def exact_log_partition(
     V, H = m.n_visible, m.n_hidden
     has_len = m._length_group is not None
     if has_len and n_words is None:
-        raise ConfigError("a replicated-softmax model's log Z depends on the document length: "
-                          "pass n_words=D (an int or an array of ints).")
+        raise ConfigError(
+            "a replicated-softmax model's log Z depends on the document length: "
+            "pass n_words=D (an int or an array of ints)."
+        )
     all_binary = all(g.unit.name == "bernoulli" for g in m.groups)
     side = "visible" if (all_binary and V < H) else "hidden"
     bits = V if side == "visible" else H
@@ -78,8 +80,7 @@ def exact_log_partition(
             "Use method='ais' for models this size."
         )
     if side == "visible":
-        parts = [-m.free_energy(_states(V, s, min(s + chunk, 2**V)))
-                 for s in range(0, 2**V, chunk)]
+        parts = [-m.free_energy(_states(V, s, min(s + chunk, 2**V))) for s in range(0, 2**V, chunk)]
         return _logsumexp(np.concatenate(parts))
     Ds = np.atleast_1d(np.asarray(n_words if has_len else [0], dtype=np.float64))
     W, c = m.params["weights"], m.params["hidden_bias"]
@@ -91,7 +92,9 @@ def exact_log_partition(
             length = np.full(h.shape[0], D) if has_len else None
             term = h @ c * (D if has_len else 1.0)
             for g in m.groups:
-                term = term + g.unit.log_partition(a[:, g.slice], m.group_params(g), length, m.backend)
+                term = term + g.unit.log_partition(
+                    a[:, g.slice], m.group_params(g), length, m.backend
+                )
             acc[i].append(term)
     out = np.array([_logsumexp(np.concatenate(t)) for t in acc])
     if has_len and np.ndim(n_words) > 0:
@@ -210,7 +213,7 @@ def ais_log_partition(
     length = be.asarray(np.repeat(Ds, R)) if has_len else None
     W, c, bB = model.params["weights"], model.params["hidden_bias"], model.params["visible_bias"]
     bA = be.asarray(base_bias)
-    scale = (length[:, None] if has_len else 1.0)
+    scale = length[:, None] if has_len else 1.0
 
     def group_p(g, bias):
         p = model.group_params(g)
@@ -243,7 +246,7 @@ def ais_log_partition(
         log_w += (b_k - b_prev) * (tb + sp - ta).astype(xp.float64)
         # transition T_k: h ~ P_k(h|v), v ~ P_k(v|h)
         ph = be.sigmoid(b_k * x)
-        h = (be.uniform(rng, ph.shape) < ph).astype(be.dtype)
+        h = be.bernoulli(rng, ph)
         a = b_k * (h @ W.T)
         for g in model.groups:
             mix = (1 - b_k) * bA[g.slice] + b_k * bB[g.slice]

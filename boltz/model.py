@@ -8,8 +8,9 @@ group; the joint layer of a multimodal DBN has one group per pathway.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -138,9 +139,7 @@ class RBMModel:
 
     def sample_hidden(self, ph: Any, rng: Any) -> Any:
         """Bernoulli states from probabilities ``ph``."""
-        be = self.backend
-        u = be.uniform(rng, ph.shape)
-        return (u < ph).astype(be.dtype)
+        return self.backend.bernoulli(rng, ph)
 
     def top_down(self, h: Any, out: Any = None) -> Any:
         """``h @ W.T``, shape (n, V)."""
@@ -185,8 +184,10 @@ class RBMModel:
         for g in groups:
             p = self.group_params(g)
             ag = a[:, g.slice]
-            val = g.unit.mean(ag, p, length, be) if rng is None else g.unit.sample(
-                ag, p, length, be, rng
+            val = (
+                g.unit.mean(ag, p, length, be)
+                if rng is None
+                else g.unit.sample(ag, p, length, be, rng)
             )
             out[:, g.slice] = val
         return out

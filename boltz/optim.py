@@ -27,9 +27,7 @@ def _check(name: str, value: Any, lo: float, hi: float, *, lo_open=False, hi_ope
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a number; got {value!r}.") from None
     bad = (
-        not math.isfinite(f)
-        or (f <= lo if lo_open else f < lo)
-        or (f >= hi if hi_open else f > hi)
+        not math.isfinite(f) or (f <= lo if lo_open else f < lo) or (f >= hi if hi_open else f > hi)
     )
     if bad:
         lb = "(" if lo_open else "["
@@ -128,8 +126,10 @@ class SGD:
         neg = model.bias_stats(ph.v_neg, ph.h_neg, ph.len_neg)
         if self.sparsity_target is not None:
             mean_h = ph.h_pos.mean(axis=0)
-            self.q = mean_h if self.q is None else (
-                self.sparsity_decay * self.q + (1 - self.sparsity_decay) * mean_h
+            self.q = (
+                mean_h
+                if self.q is None
+                else (self.sparsity_decay * self.q + (1 - self.sparsity_decay) * mean_h)
             )
         for name, s_pos in pos.items():
             g = s_pos / n_pos - neg[name] / n_neg
@@ -140,7 +140,9 @@ class SGD:
             v += lr * g
             model.params[name] += v
         if "log_sigma" in model.params:
-            xp.clip(model.params["log_sigma"], np.log(1e-3), np.log(1e3), out=model.params["log_sigma"])
+            xp.clip(
+                model.params["log_sigma"], np.log(1e-3), np.log(1e3), out=model.params["log_sigma"]
+            )
         self.n_updates += 1
 
     # checkpoint state ----------------------------------------------------------

@@ -270,9 +270,10 @@ class RBM(TransformerMixin, BaseEstimator):
             if is_sparse(block):
                 s1 += np.asarray(block.sum(axis=0)).ravel()
                 continue
-            b = block.astype(np.float64)
-            s1 += b.sum(axis=0)
-            s2 += (b * b).sum(axis=0)
+            s1 += block.sum(axis=0, dtype=np.float64)
+            if unit.name == "gaussian":
+                b = block.astype(np.float64)
+                s2 += np.einsum("ij,ij->j", b, b)
         mean = s1 / n
         if unit.name == "gaussian":
             var = np.maximum(s2 / n - mean * mean, 0.0)
@@ -295,8 +296,9 @@ class RBM(TransformerMixin, BaseEstimator):
         self.unit_ = unit
         self._data_stats(X, unit)
         model = RBMModel([("visible", unit, self.n_features_in_)], self.n_hidden, be)
-        model.initialize(np.random.Generator(np.random.PCG64(s_init)), self.data_mean_,
-                         self.init_scale)
+        model.initialize(
+            np.random.Generator(np.random.PCG64(s_init)), self.data_mean_, self.init_scale
+        )
         self.model_ = model
         self.optimizer_ = optimizer
         self.estimator_ = estimator
@@ -383,8 +385,10 @@ class RBM(TransformerMixin, BaseEstimator):
     # ================================================================ inference
     def _batched(self, X: Any, fn: Callable[[Any], Any]) -> np.ndarray:
         be = self.model_.backend
-        outs = [be.to_host(fn(self._to_device(take_rows(X, idx))))
-                for idx in iter_batches(X.shape[0], _EVAL_BATCH)]
+        outs = [
+            be.to_host(fn(self._to_device(take_rows(X, idx))))
+            for idx in iter_batches(X.shape[0], _EVAL_BATCH)
+        ]
         return np.concatenate(outs, axis=0)
 
     def transform(self, X: Any) -> np.ndarray:
@@ -457,8 +461,10 @@ class RBM(TransformerMixin, BaseEstimator):
         if self.unit_.name != "bernoulli":
             raise ConfigError("pseudo_likelihood is defined for visible='bernoulli' only.")
         X = self._check_X(X)
-        vals = [pseudo_log_likelihood(self.model_, self._to_device(take_rows(X, idx)))
-                * len(idx) for idx in iter_batches(X.shape[0], 1024)]
+        vals = [
+            pseudo_log_likelihood(self.model_, self._to_device(take_rows(X, idx))) * len(idx)
+            for idx in iter_batches(X.shape[0], 1024)
+        ]
         return float(np.sum(vals) / X.shape[0])
 
     # ================================================================ likelihood
@@ -500,7 +506,8 @@ class RBM(TransformerMixin, BaseEstimator):
         seed = make_streams(self.random_state if random_state is None else random_state, 4)[3]
         res: AISResult = ais_log_partition(
             self.model_,
-            self.unit_.init_bias(self.data_mean_) if self.unit_.name != "gaussian"
+            self.unit_.init_bias(self.data_mean_)
+            if self.unit_.name != "gaussian"
             else self.data_mean_,
             n_runs=n_runs,
             n_betas=n_betas,
@@ -718,9 +725,20 @@ class RBM(TransformerMixin, BaseEstimator):
         state = self.__dict__.copy()
         if self._is_fitted():
             meta, arrays = self._checkpoint_state()
-            for k in ("model_", "optimizer_", "estimator_", "rng_shuffle_", "rng_sample_",
-                      "unit_", "data_mean_", "mean_", "scale_", "history_", "epoch_",
-                      "n_features_in_"):
+            for k in (
+                "model_",
+                "optimizer_",
+                "estimator_",
+                "rng_shuffle_",
+                "rng_sample_",
+                "unit_",
+                "data_mean_",
+                "mean_",
+                "scale_",
+                "history_",
+                "epoch_",
+                "n_features_in_",
+            ):
                 state.pop(k, None)
             state["_boltz_state"] = (meta, arrays)
         return state
@@ -736,9 +754,12 @@ class RBM(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float32"] if self.dtype == "float32" else [
-            "float64"
-        ]
-        tags.input_tags.sparse = make_unit(self.visible).name == "softmax" if isinstance(
-            self.visible, (str, VisibleUnit)) else False
+        tags.transformer_tags.preserves_dtype = (
+            ["float32"] if self.dtype == "float32" else ["float64"]
+        )
+        tags.input_tags.sparse = (
+            make_unit(self.visible).name == "softmax"
+            if isinstance(self.visible, (str, VisibleUnit))
+            else False
+        )
         return tags

@@ -109,9 +109,7 @@ class Bernoulli(VisibleUnit):
         return backend.sigmoid(a + p["bias"])
 
     def sample(self, a, p, length, backend, rng):
-        prob = self.mean(a, p, length, backend)
-        u = backend.uniform(rng, prob.shape)
-        return (u < prob).astype(backend.dtype)
+        return backend.bernoulli(rng, self.mean(a, p, length, backend))
 
     def bias_term(self, v, p, backend):
         return v @ p["bias"]

@@ -79,7 +79,9 @@ def check_data(
         )
     n, d = X.shape
     if n == 0 or d == 0:
-        raise DataError(f"{name} is empty: shape {tuple(X.shape)}; need at least 1 row and 1 column.")
+        raise DataError(
+            f"{name} is empty: shape {tuple(X.shape)}; need at least 1 row and 1 column."
+        )
     if n_features is not None and d != n_features:
         raise DataError(
             f"{name} has {d} features, but {owner} is expecting {n_features} features as input."

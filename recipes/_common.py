@@ -1,0 +1,98 @@
+"""Shared plumbing of the recipes: arguments, logging, output folder, JSON, figures."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["base_parser", "finish", "save_json", "setup", "start_figure"]
+
+
+def base_parser(prog: str, description: str, default_out: str) -> argparse.ArgumentParser:
+    """Parser with the options every recipe has: --data, --out, --seed, --smoke, -q/-v."""
+    p = argparse.ArgumentParser(
+        prog=f"python -m recipes.{prog}",
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--data", default=None, help="data root (default: $BOLTZ_DATA or ../shared/data)"
+    )
+    p.add_argument("--out", default=default_out, help=f"output folder (default: {default_out})")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny sizes and few epochs: finishes in seconds (used by tests)",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument(
+        "--progress",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="progress bars on stderr (default: only on a terminal)",
+    )
+    return p
+
+
+def setup(args: argparse.Namespace) -> Path:
+    """Configure logging and create the output folder (fails early if unwritable)."""
+    level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+        force=True,
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK):
+        raise PermissionError(f"output folder {str(out)!r} is not writable")
+    args.progress_flag = {"auto": "auto", "on": True, "off": False}[args.progress]
+    args.t0 = time.perf_counter()
+    return out
+
+
+def save_json(path: Path, obj: Any) -> None:
+    """Write JSON atomically (NumPy scalars converted)."""
+
+    def conv(x: Any) -> Any:
+        if isinstance(x, np.generic):
+            return x.item()
+        if isinstance(x, np.ndarray):
+            return x.tolist()
+        raise TypeError(f"not JSON-serialisable: {type(x).__name__}")
+
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=conv) + "\n")
+    os.replace(tmp, path)
+
+
+def start_figure():
+    """matplotlib with the non-interactive Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def finish(args: argparse.Namespace, out: Path, metrics: dict[str, Any]) -> None:
+    """Write metrics.json and log the wall time."""
+    metrics = dict(metrics)
+    metrics["wall_seconds"] = round(time.perf_counter() - args.t0, 2)
+    save_json(out / "metrics.json", metrics)
+    logging.getLogger("recipes").info(
+        "wrote %s (%.1f s)", out / "metrics.json", metrics["wall_seconds"]
+    )
