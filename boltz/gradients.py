@@ -104,10 +104,10 @@ class PCD(CD):
         be = model.backend
         n = v0.shape[0]
         m = self.n_chains or n
-        idx = np.arange(m) % n
-        v = v0[idx]
-        if hasattr(v, "toarray"):
-            v = v.toarray()
+        if hasattr(v0, "toarray"):
+            v = v0[np.arange(m) % n].toarray()
+        else:
+            v = v0[be.xp.arange(m) % n]
         self.chains = be.xp.array(v, dtype=be.dtype, copy=True)
         self.chain_length = model.length(self.chains)
 

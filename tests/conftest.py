@@ -26,7 +26,7 @@ def data_dir() -> Path:
 
 def pytest_collection_modifyitems(config, items):
     try:
-        import cupy  # noqa: F401
+        import cupy
 
         has_gpu = cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:
