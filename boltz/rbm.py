@@ -33,7 +33,7 @@ from .monitor import pseudo_log_likelihood
 from .optim import SGD
 from .trainer import Trainer, iter_batches, take_rows
 from .units import VisibleUnit, make_unit
-from .validation import check_data, iter_chunks
+from .validation import check_data, chunk_rows, iter_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -387,7 +387,7 @@ class RBM(TransformerMixin, BaseEstimator):
         be = self.model_.backend
         outs = [
             be.to_host(fn(self._to_device(take_rows(X, idx))))
-            for idx in iter_batches(X.shape[0], _EVAL_BATCH)
+            for idx in iter_batches(X.shape[0], min(_EVAL_BATCH, chunk_rows(X)))
         ]
         return np.concatenate(outs, axis=0)
 

@@ -12,7 +12,7 @@ from .errors import DataError, DataTypeError
 
 __all__ = ["check_data", "iter_chunks"]
 
-CHUNK = 1 << 15
+CHUNK_BYTES = 8 << 20
 
 
 def _is_rowdata(X: Any) -> bool:
@@ -20,8 +20,15 @@ def _is_rowdata(X: Any) -> bool:
     return hasattr(X, "shape") and hasattr(X, "__getitem__") and hasattr(X, "dtype")
 
 
-def iter_chunks(X: Any, chunk: int = CHUNK):
-    """Yield consecutive row blocks of ``X`` as NumPy arrays (or CSR)."""
+def chunk_rows(X: Any, nbytes: int = CHUNK_BYTES) -> int:
+    """Rows per block so that one dense block of ``X`` takes about ``nbytes``."""
+    row = max(1, int(np.prod(X.shape[1:])) * np.dtype(X.dtype).itemsize)
+    return max(64, nbytes // row)
+
+
+def iter_chunks(X: Any, chunk: int | None = None):
+    """Yield consecutive row blocks of ``X`` as NumPy arrays (or CSR), ~8 MB each."""
+    chunk = chunk or chunk_rows(X)
     for s in range(0, X.shape[0], chunk):
         block = X[s : s + chunk]
         yield block if is_sparse(block) else np.asarray(block)
