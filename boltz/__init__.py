@@ -9,6 +9,7 @@ import logging
 
 from ._version import __version__
 from .checkpoint import load
+from .dbn import DBN
 from .errors import (
     BoltzError,
     CheckpointError,
@@ -18,12 +19,14 @@ from .errors import (
     DeviceError,
     NotFittedError,
 )
+from .multimodal import MultimodalDBN, top_words
 from .rbm import RBM
 from .units import Bernoulli, Gaussian, ReplicatedSoftmax
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "DBN",
     "RBM",
     "Bernoulli",
     "BoltzError",
@@ -33,8 +36,10 @@ __all__ = [
     "DataTypeError",
     "DeviceError",
     "Gaussian",
+    "MultimodalDBN",
     "NotFittedError",
     "ReplicatedSoftmax",
     "__version__",
     "load",
+    "top_words",
 ]

@@ -599,8 +599,8 @@ class RBM(TransformerMixin, BaseEstimator):
             params["visible"] = params["visible"].config()
         if params.get("checkpoint") is not None:
             params["checkpoint"] = str(params["checkpoint"])
-        if not isinstance(params.get("random_state"), (int, type(None))):
-            params["random_state"] = None
+        rs = params.get("random_state")
+        params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
         meta = {
             "class": "RBM",
             "library_version": __version__,

@@ -1,0 +1,617 @@
+"""The multimodal DBN (Srivastava & Salakhutdinov 2012), HRL's "modality-mutual" model.
+
+One :class:`boltz.dbn.DBN` per modality (a *pathway*) and a joint
+:class:`boltz.RBM` whose visible layer is the concatenation of the pathways' top
+hidden layers.  For inference the joint layer is an :class:`boltz.model.RBMModel`
+with one visible group per pathway sharing the joint RBM's parameter arrays, so
+missing modalities are filled in by the same unit code that trains the RBMs.
+
+Inference with missing modalities (given views ``g``, missing tops ``m``)::
+
+    m <- 0 (init="zeros") or sigmoid(b_m) (init="bias")
+    repeat `steps` times:
+        p_h = P(h_joint = 1 | g, m)            # sigmoid(c + g W_g + m W_m)
+        h   = p_h                (meanfield)  or  h ~ Bernoulli(p_h)  (gibbs)
+        p_m = P(m = 1 | h)                     # sigmoid(b_m + h W_m^T)
+        m   = p_m                (meanfield)  or  m ~ Bernoulli(p_m)  (gibbs)
+    representation: P(h_joint = 1 | g, m)
+
+Gibbs results are averaged over ``n_samples`` independent chains per row.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, clone
+
+from ._version import __version__
+from .backend import Backend, make_streams
+from .checkpoint import (
+    CheckpointError,
+    check_no_extra,
+    clean_json,
+    need,
+    register,
+    write_checkpoint,
+)
+from .dbn import DBN, check_int, move, sub_arrays, unit_name
+from .errors import ConfigError, DataError, DataTypeError, NotFittedError
+from .model import RBMModel
+from .rbm import RBM
+from .trainer import iter_batches, take_rows
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MultimodalDBN", "top_words"]
+
+_EVAL_BATCH = 4096
+_METHODS = ("meanfield", "gibbs")
+_INITS = ("zeros", "bias")
+
+
+def _fit_pathway(name: str, dbn: DBN, X: Any, X_val: Any) -> DBN:
+    """Top-level (picklable) job: fit one pathway DBN and return it."""
+    logger.info("MultimodalDBN: training pathway %r", name)
+    return dbn.fit(X, X_val=X_val)
+
+
+def _n_rows(X: Any, name: str) -> int:
+    if X is None:
+        raise DataTypeError(f"{name} must be a 2-D array; got None.")
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.asarray(X).shape
+        except Exception as e:
+            raise DataTypeError(f"{name} could not be converted to an array: {e}") from e
+    if len(shape) != 2:
+        raise DataError(f"{name} must be a 2-D array (n_samples, n_features); got shape {shape}.")
+    return int(shape[0])
+
+
+def top_words(probs: Any, vocabulary: Sequence[Any], k: int = 10) -> list[list[tuple[Any, float]]]:
+    """The ``k`` most probable words of each row, most probable first.
+
+    Parameters
+    ----------
+    probs : array-like, shape (n, V) or (V,)
+        Word probabilities, e.g. ``MultimodalDBN.generate("text", ...)``.
+    vocabulary : sequence, length V
+        The word of each column.
+    k : int, default 10
+        Words per row (at most V).
+
+    Returns
+    -------
+    list of list of (word, probability)
+        One list per row; ties are broken by column order.
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim == 1:
+        p = p[None, :]
+    if p.ndim != 2:
+        raise DataError(f"probs must be a 1-D or 2-D array; got shape {p.shape}.")
+    vocab = list(vocabulary)
+    if len(vocab) != p.shape[1]:
+        raise DataError(
+            f"vocabulary has {len(vocab)} words but probs has {p.shape[1]} columns; "
+            "pass the vocabulary of the text pathway's input."
+        )
+    k = min(check_int("k", k, 1), p.shape[1])
+    order = np.argsort(-p, axis=1, kind="stable")[:, :k]
+    return [[(vocab[j], float(row[j])) for j in idx] for row, idx in zip(p, order)]
+
+
+@register("MultimodalDBN")
+class MultimodalDBN(BaseEstimator):
+    """Multimodal deep belief net: one DBN per modality joined by a top RBM.
+
+    Parameters
+    ----------
+    pathways : dict of str -> boltz.DBN
+        Two or more (unfitted) modality DBNs, e.g. ``{"image": dbn_i, "text": dbn_t}``.
+        Names are free (no ``"."``); their order fixes the order of the groups in
+        the joint layer.
+    joint : boltz.RBM
+        The joint RBM, ``visible="bernoulli"``: its visible layer is the
+        concatenation of the pathways' top hidden layers.
+    n_jobs : int or None, default None
+        Pathways are independent and are trained in parallel with joblib (process
+        based by default; fitted layers travel through their checkpoint state).
+        None means 1 unless in a ``joblib.parallel_config`` context; -1 all cores.
+
+    Attributes
+    ----------
+    pathways_ : dict of str -> boltz.DBN
+        The fitted pathways, in the order of ``views_``.
+    joint_ : boltz.RBM
+        The fitted joint RBM, ``n_features_in_ = sum(top sizes)``.
+    views_ : list of str
+        Pathway names in joint-layer order.
+    n_hidden_ : int
+        Number of joint hidden units.
+
+    Examples
+    --------
+    >>> import numpy as np, boltz
+    >>> from boltz.dbn import DBN
+    >>> from boltz.multimodal import MultimodalDBN
+    >>> rng = np.random.default_rng(0)
+    >>> Xi, Xt = rng.normal(size=(100, 8)), (rng.random((100, 12)) > 0.5).astype(float)
+    >>> kw = dict(epochs=2, progress=False)
+    >>> m = MultimodalDBN({"image": DBN([boltz.RBM(6, "gaussian", **kw)]),
+    ...                    "text": DBN([boltz.RBM(6, **kw)])},
+    ...                   joint=boltz.RBM(4, **kw)).fit({"image": Xi, "text": Xt})
+    >>> m.transform({"image": Xi}).shape, m.generate("text", given={"image": Xi}).shape
+    ((100, 4), (100, 12))
+    """
+
+    def __init__(
+        self,
+        pathways: Mapping[str, DBN],
+        joint: RBM,
+        *,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.pathways = pathways
+        self.joint = joint
+        self.n_jobs = n_jobs
+
+    # ================================================================ validation
+    def _check_params(self) -> tuple[dict[str, DBN], RBM]:
+        pw = self.pathways
+        if not isinstance(pw, Mapping) or len(pw) < 2:
+            raise ConfigError(
+                "pathways must be a dict of at least two named DBNs, e.g. "
+                f"{{'image': DBN([...]), 'text': DBN([...])}}; got {pw!r}."
+            )
+        for name, dbn in pw.items():
+            if not isinstance(name, str) or not name or "." in name:
+                raise ConfigError(
+                    f"pathway names must be non-empty strings without '.'; got {name!r}."
+                )
+            if not isinstance(dbn, DBN):
+                hint = " (wrap a single RBM as DBN([rbm]))" if isinstance(dbn, RBM) else ""
+                raise ConfigError(
+                    f"pathways[{name!r}] must be a boltz.DBN{hint}; got {type(dbn).__name__}."
+                )
+            dbn._check_params()  # every layer's settings, before anything trains
+        if not isinstance(self.joint, RBM):
+            raise ConfigError(f"joint must be a boltz.RBM; got {type(self.joint).__name__}.")
+        self.joint._validate_params()
+        if unit_name(self.joint.visible) != "bernoulli":
+            raise ConfigError(
+                "joint must have visible='bernoulli' (it models the pathways' top hidden "
+                f"probabilities); got visible={self.joint.visible!r}."
+            )
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool)
+            or not isinstance(self.n_jobs, numbers.Integral)
+            or self.n_jobs == 0
+        ):
+            raise ConfigError(f"n_jobs must be None or a non-zero integer; got {self.n_jobs!r}.")
+        return dict(pw), self.joint
+
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "joint_")
+
+    def _check_fitted(self) -> None:
+        if not self._is_fitted():
+            raise NotFittedError(
+                "This MultimodalDBN instance is not fitted yet. Call 'fit' with a dict of "
+                "views before using this estimator."
+            )
+
+    def _check_views(self, X: Any, name: str, names: Sequence[str], require_all: bool) -> dict:
+        """Validate a dict of views: known names, 2-D arrays, equal row counts."""
+        if not isinstance(X, Mapping):
+            raise DataTypeError(
+                f"{name} must be a dict mapping view names to arrays, e.g. "
+                f"{{{', '.join(repr(n) + ': ...' for n in names)}}}; got {type(X).__name__}."
+            )
+        unknown = [k for k in X if k not in names]
+        if unknown:
+            raise DataError(
+                f"{name} has unknown view(s) {unknown}; this MultimodalDBN has views {list(names)}."
+            )
+        if not X:
+            raise DataError(f"{name} is empty; give at least one of the views {list(names)}.")
+        if require_all:
+            missing = [n for n in names if n not in X]
+            if missing:
+                raise DataError(
+                    f"{name} lacks view(s) {missing}; fitting needs every view {list(names)} "
+                    "for the same items."
+                )
+        rows = {k: _n_rows(X[k], f"{name}[{k!r}]") for k in names if k in X}
+        if len(set(rows.values())) > 1:
+            detail = ", ".join(f"{k!r}: {n}" for k, n in rows.items())
+            raise DataError(
+                f"all views in {name} must have the same number of rows (row i of every view "
+                f"is the same item); got {detail}."
+            )
+        return {k: X[k] for k in names if k in X}
+
+    @property
+    def n_hidden_(self) -> int:
+        self._check_fitted()
+        return self.joint_.n_hidden
+
+    # ================================================================ fit
+    def fit(self, X: Mapping[str, Any], y: Any = None, X_val: Any = None) -> MultimodalDBN:
+        """Train the pathways (in parallel), then the joint RBM on their top layers.
+
+        Parameters
+        ----------
+        X : dict of str -> array-like
+            One array per pathway, all with the same rows: ``X[name]`` has shape
+            (n_samples, n_features_name) (CSR counts for a replicated-softmax
+            first layer).
+        y : ignored
+        X_val : dict of str -> array-like, optional
+            Validation views, monitored by every layer.
+
+        Returns
+        -------
+        self
+        """
+        pathways, joint = self._check_params()
+        names = list(pathways)
+        X = self._check_views(X, "X", names, require_all=True)
+        if X_val is not None:
+            X_val = self._check_views(X_val, "X_val", names, require_all=True)
+        jobs = [
+            delayed(_fit_pathway)(n, clone(pathways[n]), X[n], None if X_val is None else X_val[n])
+            for n in names
+        ]
+        fitted = Parallel(n_jobs=self.n_jobs, prefer="processes")(jobs)
+        self.pathways_ = dict(zip(names, fitted))
+        self.views_ = names
+        logger.info("MultimodalDBN: training the joint layer")
+        Z = self._tops(X)
+        Z_val = None if X_val is None else self._tops(X_val)
+        self.joint_ = clone(joint).fit(Z, X_val=Z_val)
+        return self
+
+    def _tops(self, X: dict[str, Any]) -> np.ndarray:
+        return np.concatenate([self.pathways_[n].transform(X[n]) for n in self.views_], axis=1)
+
+    # ================================================================ joint model
+    def _joint_model(self) -> RBMModel:
+        """The joint layer with one visible group per pathway, sharing ``joint_``'s arrays."""
+        j = self.joint_
+        groups = [(n, j.unit_, self.pathways_[n].layers_[-1].n_hidden) for n in self.views_]
+        model = RBMModel(groups, j.n_hidden, j.model_.backend)
+        if model.n_visible != j.n_features_in_:
+            raise ConfigError(
+                f"the joint RBM has {j.n_features_in_} visible units but the pathways' top "
+                f"layers add up to {model.n_visible}."
+            )
+        model.params = j.model_.params  # the same arrays, not a copy
+        return model
+
+    def _check_inference(self, method: str, steps: Any, n_samples: Any, init: str) -> int:
+        if method not in _METHODS:
+            raise ConfigError(f"method must be one of {list(_METHODS)}; got {method!r}.")
+        if init not in _INITS:
+            raise ConfigError(f"init must be one of {list(_INITS)}; got {init!r}.")
+        check_int("steps", steps, 0)
+        check_int("n_samples", n_samples, 1)
+        return int(n_samples) if method == "gibbs" else 1
+
+    def _given_tops(self, X: dict[str, Any], idx: np.ndarray, be: Backend) -> dict[str, Any]:
+        """Up-pass of the given views for rows ``idx``, on the joint device."""
+        tops = {}
+        for n, Xn in X.items():
+            dbn = self.pathways_[n]
+            v, vbe = dbn._input(take_rows(Xn, idx))
+            h, hbe = dbn._up(v, vbe, len(dbn.layers_) - 1)
+            tops[n] = move(h, hbe, be)
+        return tops
+
+    def _chains(
+        self,
+        jm: RBMModel,
+        tops: dict[str, Any],
+        n: int,
+        steps: int,
+        method: str,
+        reps: int,
+        init: str,
+        rng: Any,
+    ) -> tuple[Any, Any, Any]:
+        """Run ``reps`` chains per row with the given tops clamped.
+
+        Returns
+        -------
+        ph : array, shape (n * reps, H)
+            ``P(h_joint | given, missing state)`` at the end.
+        v : array, shape (n * reps, V)
+            The final joint visible state (missing groups: samples for gibbs,
+            probabilities for meanfield).
+        pm : array, shape (n * reps, V)
+            The missing groups' last conditional probabilities ``P(m | h)``
+            (the initial values when ``steps == 0``).
+        """
+        be, xp = jm.backend, jm.backend.xp
+        missing = [g.name for g in jm.groups if g.name not in tops]
+        v = be.zeros((n * reps, jm.n_visible))
+        for g in jm.groups:
+            if g.name in tops:
+                t = tops[g.name]
+                v[:, g.slice] = xp.repeat(t, reps, axis=0) if reps > 1 else t
+            elif init == "bias":
+                v[:, g.slice] = be.sigmoid(jm.params["visible_bias"][g.slice])
+        pm = v
+        gibbs = method == "gibbs"
+        for _ in range(steps if missing else 0):
+            ph = jm.hidden_mean(v)
+            h = jm.sample_hidden(ph, rng) if gibbs else ph
+            pm = jm.visible(h, only=missing, base=v)
+            if gibbs:
+                v = pm.copy()
+                for g in jm.groups:
+                    if g.name in missing:
+                        v[:, g.slice] = be.bernoulli(rng, pm[:, g.slice])
+            else:
+                v = pm
+        return jm.hidden_mean(v), v, pm
+
+    @staticmethod
+    def _average(x: Any, n: int, reps: int) -> Any:
+        if reps == 1:
+            return x
+        return x.reshape(n, reps, x.shape[1]).mean(axis=1)
+
+    # ================================================================ inference
+    def pathway_transform(self, name: str, X: Any) -> np.ndarray:
+        """Top representation of one pathway (HRL's "modality-friendly" one).
+
+        Parameters
+        ----------
+        name : str
+            A pathway name.
+        X : array-like, shape (n_samples, n_features_name)
+
+        Returns
+        -------
+        ndarray, shape (n_samples, pathways_[name].layers_[-1].n_hidden)
+            The pathway DBN's up-pass ``P(h_top = 1 | X)``.
+        """
+        self._check_fitted()
+        if name not in self.pathways_:
+            raise ConfigError(f"unknown pathway {name!r}; this model has {self.views_}.")
+        return self.pathways_[name].transform(X)
+
+    def transform(
+        self,
+        X: Mapping[str, Any],
+        missing: str = "meanfield",
+        steps: int = 10,
+        *,
+        n_samples: int = 1,
+        init: str = "zeros",
+        return_pathways: bool = False,
+        random_state: Any = None,
+    ) -> Any:
+        """Joint representation ``P(h_joint = 1 | given views)`` (HRL's "modality-mutual").
+
+        Views absent from ``X`` are inferred (see the module docstring): their top
+        layer starts at ``init`` and alternates with the joint layer ``steps`` times.
+
+        Parameters
+        ----------
+        X : dict of str -> array-like
+            Any non-empty subset of the views, all with the same rows.
+        missing : {"meanfield", "gibbs"}, default "meanfield"
+            Mean-field is deterministic; Gibbs samples ``h_joint`` and the missing
+            tops and averages the final probabilities over ``n_samples`` chains.
+        steps : int, default 10
+            Alternations joint <-> missing tops (ignored when nothing is missing).
+        n_samples : int, default 1
+            Gibbs chains per row (ignored by mean-field).
+        init : {"zeros", "bias"}, default "zeros"
+            Start of the missing tops: zeros, or ``sigmoid`` of their joint visible biases.
+        return_pathways : bool, default False
+            Also return the top representation of every pathway: the up-pass for the
+            given views, the inferred ``P(top | h_joint)`` (last step, chain average)
+            for the missing ones.
+        random_state : None or int
+            Seed of the Gibbs stream.
+
+        Returns
+        -------
+        joint : ndarray, shape (n_samples, n_hidden_)
+        tops : dict of str -> ndarray, shape (n_samples, top size)
+            Only with ``return_pathways=True``.
+        """
+        self._check_fitted()
+        reps = self._check_inference(missing, steps, n_samples, init)
+        X = self._check_views(X, "X", self.views_, require_all=False)
+        X = {n: self.pathways_[n].layers_[0]._check_X(Xn, f"X[{n!r}]") for n, Xn in X.items()}
+        n_rows = next(iter(X.values())).shape[0]
+        jm = self._joint_model()
+        be = jm.backend
+        rng = be.generator(make_streams(random_state, 1)[0])
+        joint, tops = [], {n: [] for n in self.views_}
+        for idx in iter_batches(n_rows, max(1, _EVAL_BATCH // reps)):
+            n = len(idx)
+            given = self._given_tops(X, idx, be)
+            ph, _, pm = self._chains(jm, given, n, int(steps), missing, reps, init, rng)
+            joint.append(np.asarray(be.to_host(self._average(ph, n, reps))))
+            if return_pathways:
+                for g in jm.groups:
+                    val = (
+                        given[g.name] if g.name in given else self._average(pm[:, g.slice], n, reps)
+                    )
+                    tops[g.name].append(np.asarray(be.to_host(val)))
+        out = np.concatenate(joint, axis=0)
+        if not return_pathways:
+            return out
+        return out, {k: np.concatenate(v, axis=0) for k, v in tops.items()}
+
+    def generate(
+        self,
+        target: str,
+        given: Mapping[str, Any],
+        steps: int = 10,
+        method: str = "gibbs",
+        n_samples: int = 1,
+        *,
+        init: str = "zeros",
+        random_state: Any = None,
+    ) -> np.ndarray:
+        """Generate the ``target`` modality from the ``given`` ones.
+
+        Up-pass of the given views, ``steps`` alternations through the joint layer
+        (the target and any other absent view inferred), then a deterministic
+        down-pass of the target pathway from its top state.
+
+        Parameters
+        ----------
+        target : str
+            The pathway to generate (must not be in ``given``).
+        given : dict of str -> array-like
+            The conditioning views, all with the same rows.
+        steps : int, default 10
+            Alternations joint <-> missing tops (>= 1).
+        method : {"gibbs", "meanfield"}, default "gibbs"
+            Gibbs: the down-pass starts from the *sampled* target top of each chain
+            and the results are averaged over ``n_samples`` chains, which estimates
+            the model's conditional mean (exactly, for a one-layer target pathway,
+            once the chains have mixed). Mean-field: the down-pass starts from the
+            target top's probabilities.
+        n_samples : int, default 1
+            Gibbs chains per row (ignored by mean-field).
+        init : {"zeros", "bias"}, default "zeros"
+            Start of the missing tops.
+        random_state : None or int
+            Seed of the Gibbs stream.
+
+        Returns
+        -------
+        ndarray, shape (n_samples_given, n_features_target)
+            In the target's data units: probabilities (Bernoulli), values (Gaussian),
+            or word probabilities with rows summing to 1 (replicated softmax; the
+            mean for a document of length 1). See :func:`top_words`.
+        """
+        self._check_fitted()
+        if target not in self.pathways_:
+            raise ConfigError(f"unknown target {target!r}; this model has views {self.views_}.")
+        reps = self._check_inference(method, steps, n_samples, init)
+        check_int("steps", steps, 1)
+        given = self._check_views(given, "given", self.views_, require_all=False)
+        if target in given:
+            raise ConfigError(
+                f"target {target!r} is also in given; generate infers a view that is not given."
+            )
+        given = {
+            n: self.pathways_[n].layers_[0]._check_X(Xn, f"given[{n!r}]") for n, Xn in given.items()
+        }
+        n_rows = next(iter(given.values())).shape[0]
+        jm = self._joint_model()
+        be = jm.backend
+        rng = be.generator(make_streams(random_state, 1)[0])
+        dbn = self.pathways_[target]
+        first = dbn.layers_[0]
+        fbe = first.model_.backend
+        sl = next(g.slice for g in jm.groups if g.name == target)
+        outs = []
+        for idx in iter_batches(n_rows, max(1, _EVAL_BATCH // reps)):
+            n = len(idx)
+            tops = self._given_tops(given, idx, be)
+            _, v, pm = self._chains(jm, tops, n, int(steps), method, reps, init, rng)
+            top = v[:, sl] if method == "gibbs" else pm[:, sl]
+            length = fbe.xp.ones((n * reps,), dtype=fbe.dtype) if first.unit_.has_length else None
+            out, obe = dbn._down(top, be, len(dbn.layers_) - 1, length)
+            outs.append(np.asarray(obe.to_host(self._average(out, n, reps))))
+        return first._unstandardize(np.concatenate(outs, axis=0))
+
+    # ================================================================ checkpoints
+    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)``: pathways under ``pathways.{name}.``, the joint under ``joint.``."""
+        self._check_fitted()
+        n_jobs = self.n_jobs if isinstance(self.n_jobs, (int, type(None))) else None
+        meta: dict[str, Any] = {
+            "class": "MultimodalDBN",
+            "library_version": __version__,
+            "config": clean_json({"n_jobs": n_jobs}),
+            "views": list(self.views_),
+            "pathways": {},
+        }
+        arrays: dict[str, np.ndarray] = {}
+        for n in self.views_:
+            m, a = self.pathways_[n]._checkpoint_state()
+            meta["pathways"][n] = m
+            arrays.update({f"pathways.{n}.{k}": v for k, v in a.items()})
+        m, a = self.joint_._checkpoint_state()
+        meta["joint"] = m
+        arrays.update({f"joint.{k}": v for k, v in a.items()})
+        return meta, arrays
+
+    def save(self, path: Any) -> Any:
+        """Write the whole model to one checkpoint (``.npz``, no pickle, atomic).
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        meta, arrays = self._checkpoint_state()
+        return write_checkpoint(path, meta, arrays)
+
+    @classmethod
+    def _from_checkpoint(cls, meta: dict, arrays: dict, device: str = "auto") -> MultimodalDBN:
+        config = dict(need(meta, "config", dict))
+        views = need(meta, "views", list)
+        pw_meta = need(meta, "pathways", dict)
+        joint_meta = need(meta, "joint", dict)
+        if (
+            len(views) < 2
+            or len(set(views)) != len(views)
+            or not all(isinstance(v, str) and v and "." not in v for v in views)
+        ):
+            raise CheckpointError(f"checkpoint views must be 2+ distinct names; got {views!r}.")
+        if set(pw_meta) != set(views):
+            raise CheckpointError(
+                f"checkpoint pathways {sorted(pw_meta)} do not match its views {views}."
+            )
+        allowed: set[str] = set()
+        pathways_: dict[str, DBN] = {}
+        for n in views:
+            prefix = f"pathways.{n}."
+            sub = sub_arrays(arrays, prefix)
+            allowed |= {prefix + k for k in sub}
+            where = f"pathway {n!r}"
+            dbn = DBN._from_checkpoint(need(pw_meta, n, dict), sub, device=device, where=where)
+            if not dbn._is_complete():
+                raise CheckpointError(f"checkpoint {where} is not fully fitted.")
+            pathways_[n] = dbn
+        sub = sub_arrays(arrays, "joint.")
+        allowed |= {"joint." + k for k in sub}
+        if need(joint_meta, "class", str, "joint") != "RBM":
+            raise CheckpointError("checkpoint joint layer is not an RBM.")
+        joint_ = RBM._from_checkpoint(joint_meta, sub, device=device)
+        check_no_extra(arrays, allowed)
+        if joint_.unit_.name != "bernoulli":
+            raise CheckpointError("checkpoint joint RBM must have Bernoulli visibles.")
+        total = sum(p.layers_[-1].n_hidden for p in pathways_.values())
+        if joint_.n_features_in_ != total:
+            raise CheckpointError(
+                f"checkpoint joint RBM has {joint_.n_features_in_} visible units; the "
+                f"pathways' top layers add up to {total}."
+            )
+        try:
+            model = cls({n: clone(p) for n, p in pathways_.items()}, clone(joint_), **config)
+            model._check_params()
+        except (TypeError, ConfigError) as e:
+            raise CheckpointError(f"checkpoint config is invalid: {e}") from e
+        model.pathways_ = pathways_
+        model.views_ = list(views)
+        model.joint_ = joint_
+        return model
