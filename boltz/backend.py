@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg import blas as _blas
 
+from . import _cblas
 from .errors import ConfigError, DeviceError
 
 logger = logging.getLogger(__name__)
@@ -211,9 +211,9 @@ class Backend:
     def matmul(self, a: Any, b: Any, out: Any = None) -> Any:
         """``a @ b`` where ``a`` may be sparse (cost proportional to its nnz).
 
-        On NumPy, dense products go through SciPy's BLAS with no copies (see
-        :func:`_gemm`): NumPy and SciPy each bundle their own OpenBLAS, and
-        alternating between the two thread pools on the hot path costs up to 4x.
+        Dense products use the array module's own BLAS (``numpy.matmul`` handles
+        transposed views without copies); see :mod:`boltz._cblas` for why only one
+        BLAS library may run on the hot path.
         """
         if is_sparse(a):
             r = a @ b
@@ -221,10 +221,6 @@ class Backend:
                 out[...] = r
                 return out
             return self.xp.asarray(r)
-        if self.name == "numpy" and _blas_ok(a, b):
-            if out is None:
-                out = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
-            return _gemm(1.0, a, b, 0.0, out)
         if out is None:
             return a @ b
         return self.xp.matmul(a, b, out=out)
@@ -232,11 +228,12 @@ class Backend:
     def gemm_tn(self, a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
         """In place ``c = alpha * a.T @ b + beta * c``.
 
-        Fuses a momentum decay into the statistics GEMM: no V x H temporary.
+        Fuses a momentum decay into the statistics GEMM through NumPy's own CBLAS
+        (:mod:`boltz._cblas`): no V x H temporary and no second thread pool.
         ``a`` is (n, V) (dense or sparse), ``b`` is (n, H), ``c`` is (V, H).
         """
-        if self.name == "numpy" and not is_sparse(a) and _blas_ok(a.T, b, c):
-            return _gemm(alpha, a.T, b, beta, c)
+        if self.name == "numpy" and not is_sparse(a) and _cblas.gemm(alpha, a.T, b, beta, c):
+            return c
         prod = self.xp.asarray(a.T @ b)
         if beta == 0.0:
             c[...] = prod
@@ -248,57 +245,12 @@ class Backend:
         return c
 
     def axpy(self, x: Any, y: Any, a: float) -> Any:
-        """In place ``y += a * x`` (no temporary on NumPy)."""
-        if self.name == "numpy" and y.flags.c_contiguous and x.flags.c_contiguous:
-            f = _blas.saxpy if y.dtype == np.float32 else _blas.daxpy
-            res = f(x.ravel(), y.ravel(), a=a)
-            if not np.shares_memory(res, y):  # pragma: no cover
-                y[...] = res.reshape(y.shape)
-            return y
-        y += a * x
+        """In place ``y += a * x``."""
+        if a == 1.0:
+            y += x
+        else:
+            y += a * x
         return y
-
-
-def _blas_ok(*arrays: Any) -> bool:
-    """Dense 2-D float32/float64 arrays of one dtype, each C- or F-contiguous."""
-    dt = arrays[0].dtype
-    return all(
-        isinstance(x, np.ndarray)
-        and x.ndim == 2
-        and x.dtype == dt
-        and dt in (np.float32, np.float64)
-        and (x.flags.c_contiguous or x.flags.f_contiguous)
-        for x in arrays
-    )
-
-
-def _gemm(alpha: float, A: np.ndarray, B: np.ndarray, beta: float, C: np.ndarray) -> np.ndarray:
-    """``C = alpha * A @ B + beta * C`` in place through SciPy's BLAS, without copies.
-
-    ``C`` must be C-contiguous.  BLAS is column-major, so we compute the
-    Fortran-ordered ``C.T = B.T @ A.T``; an operand that is C-contiguous is a
-    Fortran array once transposed, one that is F-contiguous is passed as is with
-    the transpose flag set.
-    """
-    if not C.flags.c_contiguous:
-        res = A @ B
-        C *= beta
-        C += alpha * res
-        return C
-    gemm = _blas.sgemm if C.dtype == np.float32 else _blas.dgemm
-
-    def operand(X: np.ndarray) -> tuple[np.ndarray, int]:
-        # want op(X_f) == X.T in Fortran terms
-        if X.flags.c_contiguous:
-            return X.T, 0
-        return X, 1
-
-    b_op, tb = operand(B)
-    a_op, ta = operand(A)
-    res = gemm(alpha, b_op, a_op, beta=beta, c=C.T, trans_a=tb, trans_b=ta, overwrite_c=1)
-    if not np.shares_memory(res, C):  # pragma: no cover - wrapper made a copy
-        C[...] = res.T
-    return C
 
 
 def _cupy_available() -> tuple[Any, Any] | None:
