@@ -91,6 +91,7 @@ class Backend:
     xp: Any
     dtype: np.dtype
     _sparse: Any = field(default=None, repr=False)
+    _scratch: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ data
     def asarray(self, x: Any) -> Any:
@@ -224,6 +225,15 @@ class Backend:
         if out is None:
             return a @ b
         return self.xp.matmul(a, b, out=out)
+
+    def scratch(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
+        """A reusable buffer of ``shape`` (one per shape and dtype; contents undefined)."""
+        dt = np.dtype(dtype or self.dtype)
+        key = (tuple(shape), dt.str)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = self.xp.empty(shape, dtype=dt)
+        return buf
 
     def gemm_tn(self, a: Any, b: Any, c: Any, alpha: float, beta: float) -> Any:
         """In place ``c = alpha * a.T @ b + beta * c``.

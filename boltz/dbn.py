@@ -28,6 +28,7 @@ from .checkpoint import (
     register,
     write_checkpoint,
 )
+from .distributed import is_writer
 from .errors import ConfigError, NotFittedError
 from .rbm import RBM
 from .trainer import iter_batches, take_rows
@@ -321,7 +322,8 @@ class DBN(TransformerMixin, BaseEstimator):
 
         def write(r: RBM, epoch: int, rec: dict[str, float]) -> None:
             last = epoch + 1 >= r.epochs
-            if self.checkpoint is not None and ((epoch + 1) % self.checkpoint_every == 0 or last):
+            due = (epoch + 1) % self.checkpoint_every == 0 or last
+            if self.checkpoint is not None and is_writer() and due:
                 self.save(self.checkpoint)
 
         def notify(r: RBM, epoch: int, rec: dict[str, float]) -> None:
@@ -335,7 +337,7 @@ class DBN(TransformerMixin, BaseEstimator):
         finally:
             rbm.set_params(callbacks=own_callbacks, warm_start=own_warm_start)
             del self._saved_layer_params
-        if rbm.epoch_ == start and self.checkpoint is not None:  # no epoch ran
+        if rbm.epoch_ == start and self.checkpoint is not None and is_writer():  # no epoch ran
             self.save(self.checkpoint)
 
     # ================================================================ device passes

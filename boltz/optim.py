@@ -103,8 +103,21 @@ class SGD:
         return self.momentum if epoch < self.momentum_epochs else self.final_momentum
 
     # update ------------------------------------------------------------------
-    def step(self, model: RBMModel, ph: Phases, epoch: int) -> None:
-        """Apply one update to ``model.params`` in place."""
+    def step(self, model: RBMModel, ph: Phases, epoch: int, reducer: Any = None) -> None:
+        """Apply one update to ``model.params`` in place.
+
+        Parameters
+        ----------
+        model : RBMModel
+        ph : Phases
+            This process's positive and negative phase.
+        epoch : int
+            Drives the learning-rate and momentum schedules.
+        reducer : boltz.distributed.Reducer, optional
+            Data-parallel training: the phase statistics of every process are
+            summed (all-reduce) before the update, so all processes apply the
+            same update, equal to one process's update on the global batch.
+        """
         be = model.backend
         xp = be.xp
         if not self.velocity:
@@ -113,31 +126,43 @@ class SGD:
         mom = self.momentum_at(epoch)
         n_pos = ph.v_pos.shape[0]
         n_neg = ph.v_neg.shape[0]
+        if reducer is not None:
+            n_pos, n_neg = reducer.total(n_pos), reducer.total(n_neg)
         W = model.params["weights"]
         vw = self.velocity["weights"]
-        # vw = mom * vw + lr/n_pos * sv_pos.T h_pos - lr/n_neg * sv_neg.T h_neg
-        be.gemm_tn(model.scaled_visible(ph.v_pos), ph.h_pos, vw, lr / n_pos, mom)
-        be.gemm_tn(model.scaled_visible(ph.v_neg), ph.h_neg, vw, -lr / n_neg, 1.0)
+        sv_pos, sv_neg = model.scaled_visible(ph.v_pos), model.scaled_visible(ph.v_neg)
+        if reducer is None:
+            # vw = mom * vw + lr/n_pos * sv_pos.T h_pos - lr/n_neg * sv_neg.T h_neg
+            be.gemm_tn(sv_pos, ph.h_pos, vw, lr / n_pos, mom)
+            be.gemm_tn(sv_neg, ph.h_neg, vw, -lr / n_neg, 1.0)
+        else:
+            g = be.scratch(W.shape)
+            be.gemm_tn(sv_pos, ph.h_pos, g, 1.0 / n_pos, 0.0)
+            be.gemm_tn(sv_neg, ph.h_neg, g, -1.0 / n_neg, 1.0)
+        pos = model.bias_stats(ph.v_pos, ph.h_pos, ph.len_pos)
+        neg = model.bias_stats(ph.v_neg, ph.h_neg, ph.len_neg)
+        grads = {name: s_pos / n_pos - neg[name] / n_neg for name, s_pos in pos.items()}
+        mean_h = ph.h_pos.sum(axis=0) / n_pos if self.sparsity_target is not None else None
+        if reducer is not None:
+            reducer.sum_([g, *grads.values()] + ([mean_h] if mean_h is not None else []))
+            vw *= mom
+            be.axpy(g, vw, lr)
         if self.weight_decay:
             be.axpy(W, vw, -lr * self.weight_decay)
         be.axpy(vw, W, 1.0)
 
-        pos = model.bias_stats(ph.v_pos, ph.h_pos, ph.len_pos)
-        neg = model.bias_stats(ph.v_neg, ph.h_neg, ph.len_neg)
-        if self.sparsity_target is not None:
-            mean_h = ph.h_pos.mean(axis=0)
+        if mean_h is not None:
             self.q = (
                 mean_h
                 if self.q is None
                 else (self.sparsity_decay * self.q + (1 - self.sparsity_decay) * mean_h)
             )
-        for name, s_pos in pos.items():
-            g = s_pos / n_pos - neg[name] / n_neg
+        for name, g_b in grads.items():
             if name == "hidden_bias" and self.sparsity_target is not None and self.sparsity_cost:
-                g = g + self.sparsity_cost * (self.sparsity_target - self.q)
+                g_b = g_b + self.sparsity_cost * (self.sparsity_target - self.q)
             v = self.velocity[name]
             v *= mom
-            v += lr * g
+            v += lr * g_b
             model.params[name] += v
         if "log_sigma" in model.params:
             xp.clip(

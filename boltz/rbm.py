@@ -25,6 +25,7 @@ from .checkpoint import (
     rng_state_to_json,
     write_checkpoint,
 )
+from .distributed import is_writer
 from .errors import ConfigError, NotFittedError
 from .gradients import CD, make_estimator
 from .likelihood import AISResult, ais_log_partition, exact_log_partition
@@ -332,8 +333,10 @@ class RBM(TransformerMixin, BaseEstimator):
 
         def after_epoch(epoch: int, rec: dict[str, float]) -> None:
             self.epoch_ = epoch + 1
-            if self.checkpoint is not None and (
-                self.epoch_ % self.checkpoint_every == 0 or self.epoch_ == end_epoch
+            if (
+                self.checkpoint is not None
+                and is_writer()
+                and (self.epoch_ % self.checkpoint_every == 0 or self.epoch_ == end_epoch)
             ):
                 self.save(self.checkpoint)
             for cb in self.callbacks or ():

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend, is_sparse
+from .distributed import SlicedGenerator, current
 from .gradients import CD
 from .model import RBMModel
 from .monitor import pseudo_log_likelihood, reconstruction_error
@@ -136,13 +137,31 @@ class Trainer:
         return rec
 
     def run_epoch(self, X: Any, epoch: int, bar: Any = None) -> None:
-        """One pass over ``X`` in a fresh random order."""
+        """One pass over ``X`` in a fresh random order.
+
+        Under :func:`boltz.distributed.data_parallel` every process takes its share
+        of each global batch and the statistics are all-reduced before the update.
+        """
         n = X.shape[0]
         order = self.shuffle_rng.permutation(n)
+        red = current()
+        rng = self.sample_rng
+        if red is not None:
+            rng = SlicedGenerator(self.sample_rng, red.rank)
+            if self.estimator.persistent:
+                total = getattr(self.estimator, "n_chains_global", None) or self.estimator.n_chains
+                total = total or self.batch_size
+                self.estimator.n_chains_global = total
+                sizes = [len(p) for p in np.array_split(np.arange(total), red.world)]
+                self.estimator.n_chains = sizes[red.rank]
+                rng.set_split(sizes, key="chains")
         for idx in iter_batches(n, self.batch_size, order):
+            if red is not None:
+                idx, sizes = red.split(idx)
+                rng.set_split(sizes)
             v0 = self.preprocess(take_rows(X, idx))
-            phases = self.estimator.phases(self.model, v0, self.sample_rng)
-            self.optimizer.step(self.model, phases, epoch)
+            phases = self.estimator.phases(self.model, v0, rng)
+            self.optimizer.step(self.model, phases, epoch, reducer=red)
             if bar is not None:
                 bar.update(len(idx))
 
