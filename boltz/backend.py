@@ -175,7 +175,8 @@ class Backend:
         cdf[:, -1] = 1.0
         offsets = xp.arange(n, dtype=xp.float64)
         flat_cdf = (cdf + offsets[:, None]).ravel()
-        rows = xp.repeat(xp.arange(n), counts_i)
+        # row of every draw (CuPy's repeat takes no array of repeats)
+        rows = xp.searchsorted(xp.cumsum(counts_i), xp.arange(total), side="right")
         u = rng.random(total, dtype=xp.float64) + rows
         idx = xp.searchsorted(flat_cdf, u, side="right")
         idx = xp.minimum(idx, rows * v + v - 1)
