@@ -17,6 +17,7 @@ Writes metrics.json and history.png to --out.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,9 @@ def classify(
             random_state=seed,
         ),
     )
-    return float(clf.fit(Ftr, ytr).score(Fte, yte))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # sklearn 1.9 attribute transition
+        return float(clf.fit(Ftr, ytr).score(Fte, yte))
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

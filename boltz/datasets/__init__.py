@@ -1,0 +1,23 @@
+"""Readers for the real datasets (read from ``../shared/data`` or a path you give)."""
+
+from .paths import resolve_data_dir
+from .wikipedia import (
+    WikipediaBow,
+    WikipediaFeatures,
+    build_vocabulary,
+    load_wikipedia_bow,
+    load_wikipedia_features,
+    read_article,
+    tokenize,
+)
+
+__all__ = [
+    "WikipediaBow",
+    "WikipediaFeatures",
+    "build_vocabulary",
+    "load_wikipedia_bow",
+    "load_wikipedia_features",
+    "read_article",
+    "resolve_data_dir",
+    "tokenize",
+]
