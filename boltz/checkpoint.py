@@ -98,6 +98,9 @@ def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, 
                     f"{str(p)!r} is not a boltz checkpoint (no {META_KEY} entry)."
                 )
             arrays = {k: z[k] for k in names}
+            for k, v in arrays.items():
+                if not isinstance(v, np.ndarray):  # a member that is not .npy (raw bytes)
+                    raise CheckpointError(f"checkpoint member {k!r} is not a NumPy array.")
     except CheckpointError:
         raise
     except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError) as e:

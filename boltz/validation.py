@@ -73,6 +73,18 @@ def check_data(
         except Exception as e:  # ragged lists etc.
             raise DataTypeError(f"{name} could not be converted to an array: {e}") from e
     dtype = np.dtype(X.dtype)
+    if dtype.kind == "c":
+        raise DataError(f"Complex data not supported: {name} has dtype {dtype}; pass real numbers.")
+    if dtype.kind == "O" and isinstance(X, np.ndarray):
+        try:
+            X = X.astype(np.float64)
+        except TypeError as e:
+            raise DataTypeError(
+                f"{name} has dtype object with a non-numeric entry ({e}); pass numbers."
+            ) from e
+        except ValueError as e:
+            raise DataError(f"{name} has dtype object that is not numeric: {e}") from e
+        dtype = X.dtype
     if dtype.kind not in "biuf":
         raise DataTypeError(
             f"{name} must hold numbers (float, int or bool); got dtype {dtype}. "
@@ -85,9 +97,15 @@ def check_data(
             "or X.reshape(1, -1) for a single sample."
         )
     n, d = X.shape
-    if n == 0 or d == 0:
+    if n == 0:
         raise DataError(
-            f"{name} is empty: shape {tuple(X.shape)}; need at least 1 row and 1 column."
+            f"Found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum of 1 is "
+            f"required: {name} is empty."
+        )
+    if d == 0:
+        raise DataError(
+            f"Found array with 0 feature(s) (shape={tuple(X.shape)}) while a minimum of 1 is "
+            f"required: {name} has no columns."
         )
     if n_features is not None and d != n_features:
         raise DataError(

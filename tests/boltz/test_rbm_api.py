@@ -1,0 +1,318 @@
+"""RBM estimator behaviour: sklearn conventions, checkpoints and resume, errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import boltz
+from boltz.checkpoint import read_checkpoint, write_checkpoint
+
+
+def _binary(n=200, d=12, seed=0):
+    return (np.random.default_rng(seed).random((n, d)) > 0.6).astype(np.float32)
+
+
+def _rbm(**kw):
+    base = dict(n_hidden=5, epochs=2, batch_size=32, progress=False, random_state=0)
+    base.update(kw)
+    return boltz.RBM(**base)
+
+
+@parametrize_with_checks(
+    [boltz.RBM(visible="gaussian", n_hidden=4, epochs=2, progress=False, random_state=0)]
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_pipeline_gridsearch_clone():
+    X = _binary(120)
+    y = (X[:, 0] > 0).astype(int)
+    pipe = Pipeline([("rbm", _rbm()), ("clf", LogisticRegression(max_iter=200))])
+    gs = GridSearchCV(pipe, {"rbm__n_hidden": [3, 6]}, cv=2).fit(X, y)
+    assert gs.best_params_["rbm__n_hidden"] in (3, 6)
+    r = _rbm(n_hidden=7).set_params(learning_rate=0.2)
+    c = clone(r)
+    assert c.get_params()["learning_rate"] == 0.2 and not hasattr(c, "model_")
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian", "softmax"])
+def test_resume_is_bitwise(tmp_path, persistent, visible):
+    rng = np.random.default_rng(0)
+    X = {
+        "bernoulli": _binary(),
+        "gaussian": rng.standard_normal((200, 12)).astype(np.float32),
+        "softmax": rng.poisson(2, (200, 12)).astype(np.float32),
+    }[visible]
+    kw = dict(
+        visible=visible,
+        persistent=persistent,
+        n_chains=16,
+        sparsity_target=0.1,
+        sparsity_cost=0.1,
+        weight_decay=1e-3,
+        momentum_epochs=1,
+    )
+    full = _rbm(epochs=2, **kw).fit(X)
+    half = _rbm(epochs=1, **kw).fit(X)
+    path = half.save(tmp_path / "half.npz")
+    resumed = boltz.load(path).set_params(epochs=2, warm_start=True).fit(X)
+    for a in ("weights_", "visible_bias_", "hidden_bias_"):
+        np.testing.assert_array_equal(getattr(resumed, a), getattr(full, a))
+    assert resumed.epoch_ == 2 and len(resumed.history_) == 2
+
+
+def test_checkpoint_roundtrip_and_pickle(tmp_path):
+    X = _binary()
+    r = _rbm(persistent=True).fit(X)
+    r2 = boltz.load(r.save(tmp_path / "r"))
+    np.testing.assert_array_equal(r2.transform(X), r.transform(X))
+    r3 = pickle.loads(pickle.dumps(r))
+    np.testing.assert_array_equal(r3.transform(X), r.transform(X))
+    meta, arrays = read_checkpoint(tmp_path / "r.npz")
+    assert meta["class"] == "RBM" and meta["format_version"] == 1
+    assert "pcd.chains" in arrays and "optim.velocity.weights" in arrays
+
+
+def _corrupt_cases(path):
+    raw = path.read_bytes()
+    meta, arrays = read_checkpoint(path)
+    cases = {
+        "truncated": raw[: len(raw) // 2],
+        "flipped": bytes(b ^ 0xFF if i % 97 == 0 else b for i, b in enumerate(raw)),
+        "text": b"hello, not a checkpoint",
+        "empty": b"",
+    }
+
+    def npz(meta_, arrays_):
+        buf = io.BytesIO()
+        blob = np.frombuffer(json.dumps(meta_).encode(), dtype=np.uint8)
+        np.savez(buf, __meta__=blob, **arrays_)
+        return buf.getvalue()
+
+    cases["newer"] = npz({**meta, "format_version": 99}, arrays)
+    cases["foreign"] = npz({"format": "other"}, arrays)
+    cases["no_meta"] = (lambda b: (np.savez(b, x=np.zeros(2)), b.getvalue())[1])(io.BytesIO())
+    cases["wrong_shape"] = npz(meta, {**arrays, "params.weights": np.zeros((3, 3), np.float32)})
+    cases["missing"] = npz(meta, {k: v for k, v in arrays.items() if k != "params.hidden_bias"})
+    cases["extra"] = npz(meta, {**arrays, "params.evil": np.zeros(3, np.float32)})
+    cases["nan"] = npz(meta, {**arrays, "params.hidden_bias": np.full(5, np.nan, np.float32)})
+    cases["bad_epoch"] = npz({**meta, "epoch": "x"}, arrays)
+    cases["bad_class"] = npz({**meta, "class": "Evil"}, arrays)
+    obj = io.BytesIO()
+    with zipfile.ZipFile(obj, "w") as z:
+        z.writestr("__meta__.npy", _npy_bytes(np.frombuffer(json.dumps(meta).encode(), np.uint8)))
+        z.writestr("params.weights.npy", _npy_bytes(np.array([{"a": 1}], dtype=object)))
+    cases["object_array"] = obj.getvalue()
+    pk = io.BytesIO()
+    with zipfile.ZipFile(pk, "w") as z:
+        z.writestr("__meta__.npy", pickle.dumps({"format": "boltz-checkpoint"}))
+    cases["pickle"] = pk.getvalue()
+    return cases
+
+
+def _npy_bytes(a):
+    b = io.BytesIO()
+    np.lib.format.write_array(b, a, allow_pickle=True)
+    return b.getvalue()
+
+
+def test_corrupted_checkpoints_raise_checkpoint_error(tmp_path):
+    good = _rbm().fit(_binary()).save(tmp_path / "good.npz")
+    for name, blob in _corrupt_cases(good).items():
+        p = tmp_path / f"{name}.npz"
+        p.write_bytes(blob)
+        with pytest.raises(boltz.CheckpointError):
+            boltz.load(p)
+    assert issubclass(boltz.CheckpointError, ValueError)
+    with pytest.raises(FileNotFoundError):
+        boltz.load(tmp_path / "absent.npz")
+
+
+def test_unwritable_checkpoint_directory_fails_before_training(tmp_path):
+    calls = []
+    r = _rbm(checkpoint=tmp_path / "nope" / "r.npz", callbacks=[lambda *a: calls.append(a)])
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        r.fit(_binary())
+    assert calls == []
+
+
+def test_interrupted_fit_keeps_last_checkpoint(tmp_path):
+    X = _binary()
+    path = tmp_path / "r.npz"
+
+    def boom(rbm, epoch, rec):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _rbm(epochs=3, checkpoint=path, callbacks=[boom]).fit(X)
+    resumed = boltz.load(path).set_params(warm_start=True, callbacks=None).fit(X)
+    full = _rbm(epochs=3).fit(X)
+    np.testing.assert_array_equal(resumed.weights_, full.weights_)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
+    path = write_checkpoint(tmp_path / "c.npz", {"class": "RBM"}, {"a": np.zeros(2)})
+    before = path.read_bytes()
+
+    def fail(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", fail)
+    with pytest.raises(OSError, match="disk full"):
+        write_checkpoint(path, {"class": "RBM"}, {"a": np.ones(2)})
+    assert path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("X", "kw", "exc", "match"),
+    [
+        (np.array([[np.nan, 0.0]]), {}, ValueError, "NaN"),
+        (np.array([[np.inf, 0.0]]), {"visible": "gaussian"}, ValueError, "inf"),
+        (np.zeros(5), {}, ValueError, "2D"),
+        (np.zeros((0, 3)), {}, ValueError, "0 sample"),
+        (np.array([["a", "b"]]), {}, TypeError, "numbers"),
+        (np.array([[1.0, -1.0]]), {"visible": "softmax"}, ValueError, "non-negative"),
+        (np.array([[1.5, 1.0]]), {"visible": "softmax"}, ValueError, "integer"),
+        (np.array([[2.0, 0.0]]), {}, ValueError, r"\[0, 1\]"),
+        (sp.csr_matrix(np.eye(3)), {}, TypeError, "sparse"),
+    ],
+)
+def test_bad_input(X, kw, exc, match):
+    with pytest.raises(exc, match=match):
+        _rbm(**kw).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"n_hidden": 0}, "n_hidden"),
+        ({"k": 0}, "k must"),
+        ({"learning_rate": -1}, "learning_rate"),
+        ({"momentum": 1.5}, "momentum"),
+        ({"weight_decay": -0.1}, "weight_decay"),
+        ({"batch_size": 2.5}, "batch_size"),
+        ({"visible": "poisson"}, "visible"),
+        ({"dtype": "int8"}, "dtype"),
+        ({"device": "tpu"}, "device"),
+        ({"sparsity_target": 2.0}, "sparsity_target"),
+        ({"learn_sigma": True}, "gaussian"),
+        ({"random_state": "seed"}, "random_state"),
+    ],
+)
+def test_bad_hyperparameters(kw, match):
+    with pytest.raises(ValueError, match=match):
+        _rbm(**kw).fit(_binary(20))
+
+
+def test_wrong_features_and_not_fitted():
+    r = _rbm()
+    with pytest.raises(boltz.NotFittedError):
+        r.transform(_binary())
+    r.fit(_binary())
+    with pytest.raises(ValueError, match="features"):
+        r.transform(_binary(d=3))
+
+
+def test_gpu_request_without_gpu_and_auto_fallback(caplog):
+    pytest.importorskip("numpy")
+    try:
+        import cupy  # noqa: F401
+
+        pytest.skip("a GPU stack is installed here")
+    except ImportError:
+        pass
+    with pytest.raises(boltz.DeviceError, match="CuPy"):
+        _rbm(device="gpu").fit(_binary())
+    assert issubclass(boltz.DeviceError, RuntimeError)
+    with caplog.at_level(logging.INFO, logger="boltz"):
+        _rbm(device="auto").fit(_binary())
+    assert "falls back" in caplog.text or "using the CPU" in caplog.text
+
+
+def test_dtypes_immutability_determinism_sparse():
+    X = _binary()
+    X0 = X.copy()
+    a = _rbm().fit(X)
+    assert a.weights_.dtype == np.float32 and a.transform(X).dtype == np.float32
+    np.testing.assert_array_equal(X, X0)
+    b = _rbm().fit(X)
+    np.testing.assert_array_equal(a.weights_, b.weights_)
+    c = _rbm(random_state=1).fit(X)
+    assert not np.array_equal(a.weights_, c.weights_)
+    d = _rbm(dtype="float64").fit(X)
+    assert d.weights_.dtype == np.float64 and d.transform(X).dtype == np.float64
+    counts = np.random.default_rng(0).poisson(1, (100, 12)).astype(np.float32)
+    dense = _rbm(visible="softmax").fit(counts)
+    sparse = _rbm(visible="softmax").fit(sp.csr_matrix(counts))
+    np.testing.assert_allclose(dense.weights_, sparse.weights_, atol=1e-5)
+
+
+def test_gaussian_standardises_with_whole_training_set():
+    X = np.random.default_rng(0).standard_normal((300, 4)) * [1, 5, 10, 0.1] + [0, 1, 2, 3]
+    r = _rbm(visible="gaussian").fit(X)
+    np.testing.assert_allclose(r.mean_, X.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(r.scale_, X.std(0), rtol=1e-8)
+    assert r.reconstruct(X).mean() == pytest.approx(X.mean(), abs=1.0)
+
+
+def test_schedules_decay_and_sparsity():
+    from boltz.optim import SGD
+
+    o = SGD(learning_rate=0.1, lr_decay=2.0, momentum=0.5, final_momentum=0.9, momentum_epochs=3)
+    assert o.lr_at(0) == 0.1 and o.lr_at(2) == pytest.approx(0.05)
+    assert o.momentum_at(2) == 0.5 and o.momentum_at(3) == 0.9
+    X = _binary(400)
+    base = _rbm(epochs=5, learning_rate=0.05).fit(X)
+    sparse = _rbm(epochs=5, learning_rate=0.05, sparsity_target=0.05, sparsity_cost=1.0).fit(X)
+    assert sparse.transform(X).mean() < base.transform(X).mean()
+    decayed = _rbm(epochs=5, learning_rate=0.05, weight_decay=0.5).fit(X)
+    assert np.abs(decayed.weights_).sum() < np.abs(base.weights_).sum()
+    # decay acts on weights only: with a zero learning signal only the weights move
+    r = _rbm(epochs=1, weight_decay=0.5, learning_rate=0.1).fit(X)
+    before = {k: v.copy() for k, v in r.model_.params.items()}
+    from boltz.gradients import Phases
+
+    ph = Phases(
+        X[:1], np.zeros((1, 5), np.float32), None, X[:1], np.zeros((1, 5), np.float32), None
+    )
+    r.optimizer_.velocity = {}
+    r.optimizer_.step(r.model_, ph, epoch=10)
+    assert not np.array_equal(r.model_.params["weights"], before["weights"])
+    np.testing.assert_array_equal(r.model_.params["visible_bias"], before["visible_bias"])
+    np.testing.assert_array_equal(r.model_.params["hidden_bias"], before["hidden_bias"])
+
+
+def test_history_and_partial_fit():
+    X = _binary()
+    r = _rbm(epochs=3).fit(X, X_val=_binary(seed=1))
+    rec = r.history_[-1]
+    for k in (
+        "recon_error",
+        "free_energy",
+        "free_energy_val",
+        "free_energy_gap",
+        "pseudo_likelihood",
+        "seconds",
+    ):
+        assert k in rec
+    p = _rbm()
+    p.partial_fit(X)
+    p.partial_fit(X)
+    assert p.epoch_ == 2 and len(p.history_) == 2
