@@ -121,13 +121,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     rbm = boltz.RBM(
         n_hidden=n_hidden,
-        learning_rate=0.02,
+        learning_rate=0.03,
         batch_size=10,
         epochs=epochs,
         momentum=0.5,
-        final_momentum=0.9,
-        momentum_epochs=2,
-        weight_decay=1e-4,
+        final_momentum=0.5,
         progress=args.progress_flag,
         random_state=args.seed,
     )

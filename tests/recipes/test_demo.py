@@ -66,3 +66,13 @@ def test_cli_info_sample_and_errors(tmp_path, capsys):
     assert cli(["info", str(tmp_path / "bad.npz")]) == 1
     assert cli(["no-such-command"]) == 2
     assert cli([]) == 2
+
+
+def test_digits_rbm_features_beat_raw_pixels_like_sklearn(tmp_path):
+    """scikit-learn's RBM digits example, measured side by side (10 epochs)."""
+    from recipes.rbm_digits import main
+
+    m = main(["--epochs", "10", "--out", str(tmp_path), "-q"])
+    assert m["boltz_rbm_accuracy"] > m["raw_pixels_accuracy"]
+    assert m["boltz_rbm_accuracy"] >= m["sklearn_rbm_accuracy"] - 0.02
+    assert m["binary_test_log_likelihood_ais"] > m["binary_test_log_likelihood_independent_pixels"]
