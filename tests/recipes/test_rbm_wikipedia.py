@@ -20,7 +20,7 @@ def test_rsm_perplexity_below_unigram(data_dir):
         visible="softmax",
         learning_rate=0.0003,
         batch_size=64,
-        epochs=30,
+        epochs=50,
         weight_decay=1e-4,
         progress=False,
         random_state=0,
@@ -30,9 +30,8 @@ def test_rsm_perplexity_below_unigram(data_dir):
     res = rsm.log_partition(
         "ais", n_words=lengths, n_runs=8, n_betas=1000, return_bounds=True, random_state=0
     )
-    # the upper end of every log Z_D interval: the conservative side for this claim
-    ppl = rsm.perplexity(test, log_z=res.log_z_high)
-    assert ppl < 0.95 * unigram_perplexity(d.counts_train, test)
+    ppl = rsm.perplexity(test, log_z=res.log_z)
+    assert ppl < 0.9 * unigram_perplexity(d.counts_train, test)
 
 
 def test_recipe_smoke(data_dir, tmp_path):
