@@ -25,8 +25,15 @@ def _fit(V: int, H: int, n: int, batch: int) -> float:
     import boltz
 
     X = (np.random.default_rng(0).random((n, V)) < 0.3).astype(np.float32)
-    rbm = boltz.RBM(n_hidden=H, batch_size=batch, epochs=1, monitor_size=0, progress=False,
-                    random_state=0, device="cpu")
+    rbm = boltz.RBM(
+        n_hidden=H,
+        batch_size=batch,
+        epochs=1,
+        monitor_size=0,
+        progress=False,
+        random_state=0,
+        device="cpu",
+    )
     rbm.fit(X[: batch * 2])
     t = time.perf_counter()
     rbm.fit(X)
@@ -64,14 +71,18 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "t")
-        mp.start_processes(_worker, args=(a.procs, _port(), V, H, a.samples, a.batch, out),
-                           nprocs=a.procs, join=True, start_method="spawn")
+        mp.start_processes(
+            _worker,
+            args=(a.procs, _port(), V, H, a.samples, a.batch, out),
+            nprocs=a.procs,
+            join=True,
+            start_method="spawn",
+        )
         many = float(open(out).read())
     bytes_per_step = 4 * (V * H + V + H) * 2  # all-reduce of the fp32 statistics (ring: ~2x)
     print(f"{V}x{H}, global batch {a.batch}, {a.samples} samples")
     print(f"  1 process : {a.samples / one:9.0f} samples/s")
-    print(f"  {a.procs} processes: {a.samples / many:9.0f} samples/s  "
-          f"(speed-up {one / many:.2f}x)")
+    print(f"  {a.procs} processes: {a.samples / many:9.0f} samples/s  (speed-up {one / many:.2f}x)")
     print(f"  all-reduce traffic per step ~ {bytes_per_step / 1e6:.1f} MB per process")
 
 

@@ -79,8 +79,9 @@ class CD:
 class PCD(CD):
     """Persistent contrastive divergence (Tieleman 2008).
 
-    The negative chains persist across updates; they are initialised from
-    data rows of the first batch and saved with checkpoints.
+    The negative chains persist across updates; their state is the hidden
+    layer, initialised by sampling ``P(h | v)`` on data rows of the first batch,
+    and saved with checkpoints (``pcd.chains``, shape (n_chains, n_hidden)).
 
     Parameters
     ----------
@@ -105,22 +106,28 @@ class PCD(CD):
         n = v0.shape[0]
         m = self.n_chains or n
         if hasattr(v0, "toarray"):
-            v = v0[np.arange(m) % n].toarray()
+            v = be.asarray(v0[np.arange(m) % n].toarray())
         else:
             v = v0[be.xp.arange(m) % n]
-        self.chains = be.xp.array(v, dtype=be.dtype, copy=True)
-        self.chain_length = model.length(self.chains)
+        self.chain_length = model.length(v)
+        self.chains = model.sample_hidden(model.hidden_mean(v, self.chain_length), rng)
 
     def phases(self, model: RBMModel, v0: Any, rng: Any) -> Phases:
+        """Positive phase on ``v0``; ``k`` steps ``h -> v -> h`` of the persistent chains.
+
+        The chains' state is their hidden layer (as in scikit-learn's PCD), so one
+        PCD-1 update costs the same five GEMMs as a CD-1 update.
+        """
         if self.chains is None:
             self._init_chains(model, v0, rng)
         len0 = model.length(v0)
         ph0 = model.hidden_mean(v0, len0)
-        v, length = self.chains, self.chain_length
+        h, length = self.chains, self.chain_length
         for _ in range(self.k):
-            v, _ = model.gibbs_vhv(v, rng, length)
-        ph = model.hidden_mean(v, length)
-        self.chains = v
+            v = model.visible(h, length, rng=rng)
+            ph = model.hidden_mean(v, length)
+            h = model.sample_hidden(ph, rng)
+        self.chains = h
         return Phases(v0, ph0, len0, v, ph, length)
 
     def state(self) -> dict[str, Any]:

@@ -691,7 +691,7 @@ class RBM(TransformerMixin, BaseEstimator):
             ch = arrays["pcd.chains"]
             if ch.ndim != 2:
                 raise CheckpointError("checkpoint PCD chains must be 2-D.")
-            pcd["chains"] = need_array(arrays, "pcd.chains", (ch.shape[0], V))
+            pcd["chains"] = need_array(arrays, "pcd.chains", (ch.shape[0], H))
             allowed.add("pcd.chains")
             if "pcd.chain_length" in arrays:
                 pcd["chain_length"] = need_array(arrays, "pcd.chain_length", (ch.shape[0],))
