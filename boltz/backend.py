@@ -227,10 +227,10 @@ class Backend:
             return a @ b
         return self.xp.matmul(a, b, out=out)
 
-    def scratch(self, shape: tuple[int, ...], dtype: Any = None) -> Any:
-        """A reusable buffer of ``shape`` (one per shape and dtype; contents undefined)."""
+    def scratch(self, shape: tuple[int, ...], dtype: Any = None, tag: str = "") -> Any:
+        """A reusable buffer (one per shape, dtype and ``tag``; contents undefined)."""
         dt = np.dtype(dtype or self.dtype)
-        key = (tuple(shape), dt.str)
+        key = (tuple(shape), dt.str, tag)
         buf = self._scratch.get(key)
         if buf is None:
             buf = self._scratch[key] = self.xp.empty(shape, dtype=dt)
@@ -256,11 +256,13 @@ class Backend:
         return c
 
     def axpy(self, x: Any, y: Any, a: float) -> Any:
-        """In place ``y += a * x``."""
+        """In place ``y += a * x``; the product goes through a reused scratch buffer."""
         if a == 1.0:
             y += x
-        else:
-            y += a * x
+            return y
+        tmp = self.scratch(x.shape, x.dtype)
+        self.xp.multiply(x, a, out=tmp)
+        y += tmp
         return y
 
 

@@ -136,7 +136,7 @@ class SGD:
             be.gemm_tn(sv_pos, ph.h_pos, vw, lr / n_pos, mom)
             be.gemm_tn(sv_neg, ph.h_neg, vw, -lr / n_neg, 1.0)
         else:
-            g = be.scratch(W.shape)
+            g = be.scratch(W.shape, tag="gradient")
             be.gemm_tn(sv_pos, ph.h_pos, g, 1.0 / n_pos, 0.0)
             be.gemm_tn(sv_neg, ph.h_neg, g, -1.0 / n_neg, 1.0)
         pos = model.bias_stats(ph.v_pos, ph.h_pos, ph.len_pos)
