@@ -1,0 +1,118 @@
+"""Write docs/api.md from the numpydoc docstrings of the public API.
+
+Run: ``.venv/bin/python scripts/gen_api.py`` (the file is committed; rerun after API changes).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+from pathlib import Path
+
+MODULES = [
+    ("boltz", ["RBM", "DBN", "MultimodalDBN", "load", "top_words"]),
+    ("boltz.units", ["Bernoulli", "Gaussian", "ReplicatedSoftmax"]),
+    (
+        "boltz.likelihood",
+        ["exact_log_partition", "ais_log_partition", "beta_schedule", "AISResult"],
+    ),
+    ("boltz.optim", ["SGD"]),
+    ("boltz.gradients", ["CD", "PCD"]),
+    ("boltz.distributed", ["init", "data_parallel", "Reducer"]),
+    ("boltz.datasets", ["load_wikipedia_features", "load_wikipedia_bow", "resolve_data_dir"]),
+    (
+        "boltz.errors",
+        [
+            "BoltzError",
+            "DataError",
+            "DataTypeError",
+            "ConfigError",
+            "CheckpointError",
+            "DeviceError",
+            "NotFittedError",
+        ],
+    ),
+    ("bridge", ["to_torch", "unroll"]),
+    (
+        "bridge.metrics",
+        [
+            "mean_average_precision",
+            "average_precisions",
+            "precision_at_k",
+            "precision_recall_curve",
+            "cross_modal_map",
+            "all_modal_map",
+            "clustering_accuracy",
+            "clustering_report",
+        ],
+    ),
+]
+
+PUBLIC_METHODS = (
+    "fit",
+    "partial_fit",
+    "transform",
+    "free_energy",
+    "reconstruct",
+    "gibbs",
+    "log_partition",
+    "log_likelihood",
+    "perplexity",
+    "pseudo_likelihood",
+    "generate",
+    "sample",
+    "pathway_transform",
+    "save",
+    "score",
+)
+
+
+def _sig(obj) -> str:
+    try:
+        return str(inspect.signature(obj))
+    except (TypeError, ValueError):
+        return "(...)"
+
+
+def main() -> None:
+    out = [
+        "# API reference",
+        "",
+        "Generated from the docstrings by `scripts/gen_api.py`; do not edit by hand.",
+        "",
+    ]
+    for modname, names in MODULES:
+        mod = importlib.import_module(modname)
+        out += [f"## `{modname}`", ""]
+        for name in names:
+            obj = getattr(mod, name, None)
+            if obj is None:
+                continue
+            kind = "class" if inspect.isclass(obj) else "function"
+            out += [
+                f"### {kind} `{modname}.{name}{_sig(obj)}`",
+                "",
+                "```text",
+                inspect.getdoc(obj) or "(no docstring)",
+                "```",
+                "",
+            ]
+            if inspect.isclass(obj):
+                for meth in PUBLIC_METHODS:
+                    m = obj.__dict__.get(meth)
+                    if m is None or not callable(m):
+                        continue
+                    out += [
+                        f"#### `{name}.{meth}{_sig(m)}`",
+                        "",
+                        "```text",
+                        inspect.getdoc(m) or "",
+                        "```",
+                        "",
+                    ]
+    Path(__file__).resolve().parents[1].joinpath("docs", "api.md").write_text("\n".join(out))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
