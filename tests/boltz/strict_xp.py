@@ -185,6 +185,7 @@ for _n in (
     "exp",
     "log",
     "log1p",
+    "negative",
     "tanh",
     "multiply",
     "add",
