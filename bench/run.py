@@ -18,6 +18,7 @@ import argparse
 import json
 import time
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -49,8 +50,20 @@ def _binary(n, V, seed=1):
     return (np.random.default_rng(seed).random((n, V)) < 0.3).astype(np.float32)
 
 
+PREVIOUS = Path(__file__).resolve().parents[1] / "docs" / "figures" / "bench.json"
+
+
+def _previous() -> dict:
+    """The recorded figures of the last release (docs/figures/bench.json), keyed by config."""
+    if not PREVIOUS.exists():
+        return {}
+    rows = json.loads(PREVIOUS.read_text()).get("cd1", [])
+    return {(r["V"], r["H"], r["batch"], r["dtype"]): r["boltz/limit"] for r in rows}
+
+
 def cd1(quick: bool) -> list[dict]:
     rows = []
+    prev = _previous()
     shapes = [(784, 500), (1024, 1024), (3000, 1024), (2048, 2048)]
     batches = [256] if quick else [64, 256, 1024]
     for V, H in shapes:
