@@ -86,9 +86,11 @@ def cd1(quick: bool) -> list[dict]:
                     s = sklearn_rate(X[: batch * 4], H, batch)
                     row.update({"sklearn": s, "boltz/sklearn": b / s})
                 rows.append(row)
+                old = prev.get((V, H, batch, dtype))
                 print(
                     f"cd1 {V}x{H} b={batch} {dtype}: {b:8.0f}/s  {b / lim:6.1%} of limit"
-                    + (f"  {row['boltz/sklearn']:.2f}x sklearn" if "sklearn" in row else ""),
+                    + (f"  {row['boltz/sklearn']:.2f}x sklearn" if "sklearn" in row else "")
+                    + (f"  {(b / lim) / old:.2f}x the recorded release" if old else ""),
                     flush=True,
                 )
     return rows
