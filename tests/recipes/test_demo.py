@@ -76,3 +76,21 @@ def test_digits_rbm_features_beat_raw_pixels_like_sklearn(tmp_path):
     assert m["boltz_rbm_accuracy"] > m["raw_pixels_accuracy"]
     assert m["boltz_rbm_accuracy"] >= m["sklearn_rbm_accuracy"] - 0.02
     assert m["binary_test_log_likelihood_ais"] > m["binary_test_log_likelihood_independent_pixels"]
+
+
+def test_recipe_with_a_bad_data_path_is_a_one_line_failure(tmp_path, capsys):
+    rc = cli(
+        [
+            "rbm-wikipedia",
+            "--data",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(tmp_path / "o"),
+            "--smoke",
+            "-q",
+        ]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1
+    assert len(err) == 1 and "FileNotFoundError" in err[0] and "--data" in err[0]
+    assert cli(["rbm-wikipedia", "--no-such-option"]) == 2
