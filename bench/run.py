@@ -25,25 +25,11 @@ import scipy.sparse as sp
 
 import boltz
 
-from .cd_step import gemm_limit, sklearn_rate
+from .cd_step import boltz_rate, gemm_limit, sklearn_rate
 
 
 def _rate(X, H, batch, **kw) -> float:
-    rbm = boltz.RBM(
-        n_hidden=H,
-        batch_size=batch,
-        epochs=1,
-        monitor_size=0,
-        progress=False,
-        learning_rate=0.001,
-        device="cpu",
-        random_state=0,
-        **kw,
-    )
-    rbm.fit(X[: batch * 2])
-    t = time.perf_counter()
-    rbm.fit(X)
-    return X.shape[0] / (time.perf_counter() - t)
+    return boltz_rate(X, H, batch, **{"learning_rate": 0.001, **kw})
 
 
 def _binary(n, V, seed=1):

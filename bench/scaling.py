@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import time
 
 import numpy as np
+
+from .cd_step import boltz_rate
 
 
 def _port() -> int:
@@ -22,22 +23,8 @@ def _port() -> int:
 
 
 def _fit(V: int, H: int, n: int, batch: int) -> float:
-    import boltz
-
     X = (np.random.default_rng(0).random((n, V)) < 0.3).astype(np.float32)
-    rbm = boltz.RBM(
-        n_hidden=H,
-        batch_size=batch,
-        epochs=1,
-        monitor_size=0,
-        progress=False,
-        random_state=0,
-        device="cpu",
-    )
-    rbm.fit(X[: batch * 2])
-    t = time.perf_counter()
-    rbm.fit(X)
-    return time.perf_counter() - t
+    return n / boltz_rate(X, H, batch)
 
 
 def _worker(rank: int, world: int, port: int, V: int, H: int, n: int, batch: int, out: str):
