@@ -221,7 +221,8 @@ def ais_log_partition(
         return p
 
     zero = be.zeros((n, model.n_visible))
-    log_za = np.zeros(n)
+    # at beta = 0 the H hidden units are free: each contributes a factor 2
+    log_za = np.full(n, model.n_hidden * np.log(2.0))
     v = be.empty((n, model.n_visible))
     for g in model.groups:
         pa = group_p(g, bA)
@@ -241,9 +242,11 @@ def ais_log_partition(
         b_prev, b_k = float(betas[k - 1]), float(betas[k])
         x = model.scaled_visible(v) @ W + scale * c  # (n, H)
         ta, tb = bias_terms(v)
-        sp = be.softplus(x).sum(axis=1)
-        # log p*_k(v) - log p*_{k-1}(v) = (b_k - b_prev) * (log p*_B(v) - log p*_A(v))
-        log_w += (b_k - b_prev) * (tb + sp - ta).astype(xp.float64)
+        # p*_k(v) = sum_h exp(-(1-b_k) E_A(v) - b_k E_B(v, h)): the marginal of the joint
+        # that the Gibbs transition below leaves invariant (Salakhutdinov & Murray 2008,
+        # eq. 13), i.e. softplus(b_k x), not b_k softplus(x).
+        sp = (be.softplus(b_k * x) - be.softplus(b_prev * x)).sum(axis=1)
+        log_w += ((b_k - b_prev) * (tb - ta) + sp).astype(xp.float64)
         # transition T_k: h ~ P_k(h|v), v ~ P_k(v|h)
         ph = be.sigmoid(b_k * x)
         h = be.bernoulli(rng, ph)
