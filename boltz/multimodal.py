@@ -279,6 +279,53 @@ class MultimodalDBN(BaseEstimator):
         self.joint_ = clone(joint).fit(Z, X_val=Z_val)
         return self
 
+    def fit_joint(
+        self,
+        X: Mapping[str, Any],
+        X_val: Any = None,
+        *,
+        pathways: Mapping[str, DBN] | None = None,
+        joint: RBM | None = None,
+    ) -> MultimodalDBN:
+        """Train only the joint RBM, on the top layers of already fitted pathways.
+
+        The resumable route used by ``recipes.pretrain``: pathways are fitted (and
+        checkpointed) one by one, then the joint layer.
+
+        Parameters
+        ----------
+        X, X_val : dict of str -> array-like
+            As in :meth:`fit`.
+        pathways : dict of str -> fitted DBN, optional
+            Default: ``self.pathways_``.
+        joint : boltz.RBM, optional
+            An RBM to train as the joint layer as it is (e.g. loaded from a checkpoint
+            with ``warm_start=True``); default: a clone of ``self.joint``.
+
+        Returns
+        -------
+        self
+        """
+        given, spec = self._check_params()
+        fitted = dict(pathways) if pathways is not None else getattr(self, "pathways_", None)
+        if fitted is None or set(fitted) != set(given):
+            raise ConfigError(
+                f"fit_joint needs fitted pathways named {sorted(given)}; got "
+                f"{None if fitted is None else sorted(fitted)}."
+            )
+        for dbn in fitted.values():
+            dbn._check_fitted()
+        names = list(given)
+        X = self._check_views(X, "X", names, require_all=True)
+        if X_val is not None:
+            X_val = self._check_views(X_val, "X_val", names, require_all=True)
+        self.pathways_ = {n: fitted[n] for n in names}
+        self.views_ = names
+        Z = self._tops(X)
+        Z_val = None if X_val is None else self._tops(X_val)
+        self.joint_ = (clone(spec) if joint is None else joint).fit(Z, X_val=Z_val)
+        return self
+
     def _tops(self, X: dict[str, Any]) -> np.ndarray:
         return np.concatenate([self.pathways_[n].transform(X[n]) for n in self.views_], axis=1)
 
