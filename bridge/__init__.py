@@ -12,7 +12,7 @@ from typing import Any
 __all__ = ["baselines", "metrics", "models", "to_torch", "unroll"]
 
 _LAZY_FUNCS = {"to_torch": "bridge.export", "unroll": "bridge.export"}
-_LAZY_MODULES = {"metrics", "baselines", "models", "export", "base"}
+_LAZY_MODULES = {"metrics", "baselines", "models", "export", "base", "synthetic"}
 
 
 def __getattr__(name: str) -> Any:
