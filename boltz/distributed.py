@@ -198,4 +198,3 @@ def is_writer() -> bool:
     """True unless data-parallel with a rank other than 0 (only rank 0 writes files)."""
     red = current()
     return red is None or red.rank == 0
-
