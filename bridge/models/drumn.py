@@ -1,0 +1,915 @@
+r"""Deep robust unsupervised multi-modal network (DRUMN; Yang, Zhan, Sheng & Jiang, AAAI 2019).
+
+DRUMN learns one network per modality from pairs that may be **incomplete** (a
+modality missing) and **inconsistent** (anomalous pairs), combining three pieces:
+
+1. **DCCAE-style objective over complete and incomplete instances** (paper eq. 1):
+   the canonical correlation of the two networks' outputs on the *complete* pairs,
+   plus the reconstruction error of *every* observed row of each modality::
+
+       min  -corr(f_1(X_1^c), f_2(X_2^c))  +  λ sum_k 1/|B_k| sum_{i in B_k} ℓ_re(x_ik)
+
+   with ``corr`` the total canonical correlation (sum of the singular values of
+   ``Σ11^{-1/2} Σ12 Σ22^{-1/2}``, as in DCCA) and ``B_k`` the rows of the minibatch
+   observing modality ``k``.
+
+2. **Deep structured energy-based autoencoders** (DSEBM, Zhai et al. 2016) as the
+   modality networks (eqs. 2-3).  Network ``k`` is a stack of softplus layers
+   ``h_l = softplus(W_l' h_{l-1} + b_l)`` defining the energy::
+
+       E_k(x) = 1/2 ||x - b'||²  -  sum_j h_{L,j}(x)
+
+   Its top layer ``h_L = f_k(x)`` is the modality's representation (the input of
+   the correlation term), and its reconstruction is ``r_k(f_k(x)) = x - ∇_x E_k(x)``
+   (Vincent 2011: score matching of an energy model is a denoising autoencoder
+   with tied weights), trained by denoising score matching::
+
+       ℓ_re(x) = ||x - (x̃ - ∇_x E_k(x̃))||²,   x̃ = x + σ ε          (σ = ``noise``)
+
+   With ``noise=0`` this is ``||∇_x E_k(x)||²``.  Low-probability (high-energy),
+   badly reconstructed rows are the feature anomalies.
+
+3. **Adaptive instance weights** (eqs. 5-6).  Every time an instance is in a
+   minibatch its energy ``E_k(x_ik)`` and its correlation score ``C_i`` -- its term
+   of the canonical-correlation trace, ``sum_l u_il v_il`` with ``u, v`` the
+   batch's canonical variates -- are stored; the last ``history`` (8 in the paper)
+   values form ``H_ik``.  The weights are the variance of that history plus its
+   confidence interval (Active Bias, Chang et al. 2017)::
+
+       std_conf(H) = sqrt( var(H) + var(H)² / (|H| - 1) )
+       ω_ik = std_conf(H of E_k(x_ik))         (feature anomalies: low ω in every modality)
+       γ_i  = std_conf(H of C_i)              (class anomalies: low γ)
+
+   normalised to mean 1 within the minibatch.  The objective becomes (eq. 6)::
+
+       min  -corr_γ(f_1(X_1^c), f_2(X_2^c))  +  λ sum_k 1/|B_k| sum_i ω_ik ℓ_re(x_ik)
+
+   where ``corr_γ`` weighs each pair's term of the cross-covariance by ``γ_i`` (the
+   whitening constraints stay unweighted, as in eq. 6).  A weight needs two stored
+   values; before that it is 1.
+
+**DRUMN-Thres** (``threshold=True``, eq. 4) replaces the adaptive weights by hard
+0/1 thresholds: a row whose energy or reconstruction error lies above, or a pair
+whose correlation score lies below, the ``threshold_quantile`` quantile of its
+minibatch is left out of its term.  (The paper's thresholds are
+``K (K + 3) / 2`` free hyperparameters; quantiles of the batch make them scale-free.)
+
+After training, a linear CCA of the outputs ``h_L`` of the complete training pairs
+-- weighted by ``γ`` (DRUMN) or by the threshold indicators (DRUMN-Thres) -- gives
+the projections ``U_k``; ``transform`` returns ``U_k' (f_k(x) - mean_k)``.
+
+Missing modalities: a row that is NaN in every column of a view (or marked False in
+``observed``) is missing there; it still contributes its other modality's
+reconstruction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from torch import nn
+
+from boltz.errors import ConfigError, DataError
+
+from ..base import Views
+from ._torch_utils import (
+    TorchMultiViewModel,
+    check_float,
+    check_hidden,
+    check_int,
+    progress_enabled,
+    resolve_device,
+    resolve_seed,
+    train_loop,
+)
+
+__all__ = [
+    "DRUMN",
+    "DSEBM",
+    "DRUMNNet",
+    "batch_probability",
+    "std_conf",
+    "weighted_total_correlation",
+]
+
+logger = logging.getLogger(__name__)
+
+
+# ----------------------------------------------------------------------------- pieces
+
+
+def std_conf(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    r"""Active-bias uncertainty of stored histories: ``sqrt(var + var² / (|H| - 1))``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n, h)
+        Ring buffers of the last ``h`` values of ``n`` instances (unused slots are
+        ignored).
+    counts : ndarray of int, shape (n,)
+        How many values each instance has stored (only the last ``h`` are kept).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The sample variance (``ddof=1``) of each history plus its confidence term;
+        NaN where fewer than two values are stored.
+
+    Examples
+    --------
+    >>> std_conf(np.array([[1.0, 3.0, 0.0]]), np.array([2]))  # var = 2
+    array([2.44948974])
+    """
+    h = values.shape[1]
+    k = np.minimum(counts, h)
+    filled = np.arange(h)[None, :] < k[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(filled, values, 0.0).sum(1) / k
+        var = np.where(filled, (values - mean[:, None]) ** 2, 0.0).sum(1) / (k - 1)
+        out = np.sqrt(var + var**2 / (k - 1))
+    out[k < 2] = np.nan
+    return out
+
+
+def weighted_total_correlation(
+    H1: torch.Tensor,
+    H2: torch.Tensor,
+    weights: torch.Tensor | None = None,
+    reg: float = 1e-4,
+    eps: float = 1e-12,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Total canonical correlation with per-pair weights, and each pair's score.
+
+    Parameters
+    ----------
+    H1 : Tensor of shape (m, o1)
+    H2 : Tensor of shape (m, o2)
+        Paired outputs (centered here, unweighted).
+    weights : Tensor of shape (m,), optional
+        ``γ_i >= 0``, rescaled to mean 1; they weigh each pair's term of the
+        cross-covariance ``Σ12 = sum_i γ_i h1_i h2_i' / (m - 1)``.  The auto-covariances
+        (the whitening constraints) are unweighted.  None: all ones (then the value is
+        the DCCA objective of :func:`bridge.models.dcca.total_correlation`).
+    reg : float, default 1e-4
+        Ridge added to the diagonals of ``Σ11`` and ``Σ22``.
+    eps : float, default 1e-12
+        Eigenvalues of ``T'T`` are clamped at ``eps`` before the square root.
+
+    Returns
+    -------
+    corr : Tensor, scalar
+        Sum of the singular values of ``Σ11^{-1/2} Σ12 Σ22^{-1/2}`` (differentiable).
+    scores : Tensor of shape (m,)
+        ``C_i = sum_l u_il v_il`` (detached): pair ``i``'s term of the canonical
+        correlations, with ``u = H1 Σ11^{-1/2} A`` and ``v = H2 Σ22^{-1/2} B`` the
+        canonical variates (``A, B`` the singular vectors).  ``sum_i C_i / (m - 1)``
+        is the unweighted total correlation; anomalous pairs score low.
+    """
+    m = H1.shape[0]
+    if m < 2:
+        raise ValueError(f"weighted_total_correlation needs at least 2 rows; got {m}.")
+    H1 = H1 - H1.mean(dim=0, keepdim=True)
+    H2 = H2 - H2.mean(dim=0, keepdim=True)
+    I1 = torch.eye(H1.shape[1], dtype=H1.dtype, device=H1.device)
+    I2 = torch.eye(H2.shape[1], dtype=H2.dtype, device=H2.device)
+    S11 = H1.T @ H1 / (m - 1) + reg * I1
+    S22 = H2.T @ H2 / (m - 1) + reg * I2
+    if weights is None:
+        W1 = H1
+    else:
+        w = weights.to(H1.dtype)
+        W1 = H1 * (w * (m / w.sum().clamp_min(1e-12)))[:, None]
+    S12 = W1.T @ H2 / (m - 1)
+    L1 = torch.linalg.cholesky(S11)
+    L2 = torch.linalg.cholesky(S22)
+    T = torch.linalg.solve_triangular(L1, S12, upper=False)
+    T = torch.linalg.solve_triangular(L2, T.T, upper=False).T
+    M = T.T @ T if T.shape[1] <= T.shape[0] else T @ T.T
+    corr = torch.sqrt(torch.clamp(torch.linalg.eigvalsh(M), min=eps)).sum()
+    with torch.no_grad():
+        A1 = torch.linalg.solve_triangular(L1, H1.T, upper=False).T  # whitened rows
+        A2 = torch.linalg.solve_triangular(L2, H2.T, upper=False).T
+        U, _, Vh = torch.linalg.svd(T, full_matrices=False)
+        scores = ((A1 @ U) * (A2 @ Vh.T)).sum(1)
+    return corr, scores
+
+
+class DSEBM(nn.Module):
+    r"""Deep structured energy-based model of one modality (fully connected).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[d, h_1, ..., h_L]``; every layer is ``softplus(W' h + b)``.
+
+    Attributes
+    ----------
+    layers : nn.ModuleList of nn.Linear
+    prior_mean : nn.Parameter of shape (d,)
+        ``b'`` of the quadratic prior term of the energy.
+    """
+
+    def __init__(self, sizes: Sequence[int]) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList(
+            nn.Linear(sizes[i], sizes[i + 1]) for i in range(len(sizes) - 1)
+        )
+        self.prior_mean = nn.Parameter(torch.zeros(int(sizes[0])))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """The top layer ``h_L = f(x)``, shape (n, h_L): the modality's representation."""
+        h = x
+        for lin in self.layers:
+            h = nn.functional.softplus(lin(h))
+        return h
+
+    def energy_from(self, x: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        """``E(x) = 1/2 ||x - b'||² - sum_j h_L,j`` (n,), given ``top = forward(x)``."""
+        return 0.5 * (x - self.prior_mean).pow(2).sum(1) - top.sum(1)
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        """Energy of each row, shape (n,)."""
+        return self.energy_from(x, self(x))
+
+    def score(self, x: torch.Tensor, *, create_graph: bool = False) -> torch.Tensor:
+        """``∇_x E(x)``, shape (n, d) (``create_graph`` to train through it)."""
+        with torch.enable_grad():
+            x = x.detach().requires_grad_(True)
+            (g,) = torch.autograd.grad(self.energy(x).sum(), x, create_graph=create_graph)
+        return g
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """``r(f(x)) = x - ∇_x E(x)``, shape (n, d)."""
+        return x - self.score(x)
+
+
+class DRUMNNet(nn.Module):
+    """The per-modality energy networks of :class:`DRUMN`.
+
+    Attributes
+    ----------
+    ebms : nn.ModuleDict of DSEBM
+        One per view name.
+    """
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.ebms = nn.ModuleDict({k: DSEBM(s) for k, s in spec["sizes"].items()})
+
+
+class _History:
+    """Ring buffers of the energies (per view) and correlation scores of the instances."""
+
+    def __init__(self, n: int, names: Sequence[str], size: int) -> None:
+        self.size = size
+        self.energy = {k: np.zeros((n, size)) for k in names}
+        self.n_energy = {k: np.zeros(n, dtype=np.int64) for k in names}
+        self.corr = np.zeros((n, size))
+        self.n_corr = np.zeros(n, dtype=np.int64)
+
+    @staticmethod
+    def _push(buf: np.ndarray, cnt: np.ndarray, idx: np.ndarray, vals: np.ndarray) -> None:
+        buf[idx, cnt[idx] % buf.shape[1]] = vals
+        cnt[idx] += 1
+
+    def push_energy(self, k: str, idx: np.ndarray, vals: np.ndarray) -> None:
+        self._push(self.energy[k], self.n_energy[k], idx, vals)
+
+    def push_corr(self, idx: np.ndarray, vals: np.ndarray) -> None:
+        self._push(self.corr, self.n_corr, idx, vals)
+
+    def energy_uncertainty(self, k: str, idx: np.ndarray) -> np.ndarray:
+        return std_conf(self.energy[k][idx], self.n_energy[k][idx])
+
+    def corr_uncertainty(self, idx: np.ndarray) -> np.ndarray:
+        return std_conf(self.corr[idx], self.n_corr[idx])
+
+
+def batch_probability(values: np.ndarray, *, higher_is_normal: bool) -> np.ndarray:
+    r"""Map a batch of energies / correlation scores to (0, 1) "probabilities".
+
+    ``p_i = sigmoid(±(v_i - median(v)) / s)`` with ``s`` the scaled median absolute
+    deviation of the batch (``1.4826 MAD``, the standard deviation for Gaussian
+    values); the sign makes typical rows ``≈ 0.5``, clearly abnormal ones (high
+    energy, low correlation) ``≈ 0`` and clearly easy ones ``≈ 1``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (m,)
+    higher_is_normal : bool
+        True for correlation scores, False for energies.
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    v = np.asarray(values, dtype=np.float64)
+    med = np.median(v)
+    mad = 1.4826 * np.median(np.abs(v - med))
+    scale = mad if mad > 0 else (v.std() if v.std() > 0 else 1.0)
+    z = (v - med) / scale
+    if not higher_is_normal:
+        z = -z
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # the logistic function, overflow-free
+
+
+def _normalized(s: np.ndarray) -> np.ndarray:
+    """Weights of mean 1 from uncertainties (NaN -- no history yet -- counts as 1)."""
+    ok = np.isfinite(s)
+    w = np.ones_like(s)
+    if ok.any():
+        mean = s[ok].mean()
+        w[ok] = s[ok] / mean if mean > 0 else 1.0
+    return w
+
+
+def _weighted_cca(
+    H1: np.ndarray, H2: np.ndarray, w: np.ndarray, k: int, reg: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Linear CCA of weighted pairs: means, projections (o_v, k) and correlations."""
+    w = np.asarray(w, dtype=np.float64)
+    w = w / w.sum()
+    mu1, mu2 = w @ H1, w @ H2
+    A, B = H1 - mu1, H2 - mu2
+    S11 = (A * w[:, None]).T @ A + reg * np.eye(A.shape[1])
+    S22 = (B * w[:, None]).T @ B + reg * np.eye(B.shape[1])
+    S12 = (A * w[:, None]).T @ B
+    L1, L2 = np.linalg.cholesky(S11), np.linalg.cholesky(S22)
+    T = np.linalg.solve(L1, S12)
+    T = np.linalg.solve(L2, T.T).T
+    U, s, Vt = np.linalg.svd(T, full_matrices=False)
+    W1 = np.linalg.solve(L1.T, U[:, :k])
+    W2 = np.linalg.solve(L2.T, Vt.T[:, :k])
+    # sign convention: the largest-magnitude entry of each view-1 direction is positive
+    sign = np.sign(W1[np.argmax(np.abs(W1), axis=0), np.arange(k)])
+    sign[sign == 0] = 1.0
+    return mu1, mu2, W1 * sign, W2 * sign, s[:k]
+
+
+# ----------------------------------------------------------------------------- model
+
+
+class DRUMN(TorchMultiViewModel):
+    r"""Deep robust unsupervised multi-modal network (and DRUMN-Thres).
+
+    See the module docstring for the model.  Two views; rows may miss one view.
+
+    Parameters
+    ----------
+    n_components : int, default 10
+        Canonical components of the final (weighted) linear CCA, at most ``n_outputs``.
+    n_outputs : int, optional
+        Width of each energy network's top layer (default ``n_components``).
+    hidden : sequence of int or dict[str, sequence of int], default (256,)
+        Hidden widths below the top layer (per view with a dict).
+    recon_weight : float, default 0.1
+        λ: weight of the (weighted) reconstruction errors, squared errors summed over
+        the standardised features; scale it down for wide views.
+    noise : float, default 0.1
+        σ of the denoising score matching (0: plain ``||∇E(x)||²``).
+    threshold : bool, default False
+        False: DRUMN (adaptive weights, eq. 6); True: DRUMN-Thres (eq. 4).
+    threshold_quantile : float in (0, 1), default 0.9
+        DRUMN-Thres: the batch quantile above which energies / reconstruction errors,
+        and ``1 -`` it below which correlation scores, are cut.
+    adaptive_weights : bool, default True
+        False: every weight is 1 (the unweighted incomplete-data model; for ablations).
+    history : int, default 8
+        Stored iterations per instance for the weights (the paper's ``|H|``).
+    reg : float, default 1e-4
+        Ridge of the covariances in the correlation term and the final CCA.
+    epochs : int, default 100
+    batch_size : int, default 800
+        Large: the correlation is estimated from each batch's covariances.
+    learning_rate : float, default 1e-3
+    weight_decay : float, default 1e-5
+    patience, monitor, standardize, device, random_state, progress
+        As in :class:`bridge.models.dcca.DCCA` (``monitor="map"`` scores the complete
+        validation pairs with ``y_val``).
+
+    Attributes
+    ----------
+    view_names_ : tuple of str
+    n_features_in_ : dict[str, int]
+    module_ : DRUMNNet
+    feature_weights_ : ndarray of shape (n_samples, 2)
+        Final ω of every training instance and view (mean 1 over observed rows; NaN
+        where the view is missing).  Low in both columns: a feature anomaly.
+    pair_weights_ : ndarray of shape (n_samples,)
+        Final γ of every complete training pair (mean 1; NaN for incomplete rows).
+        Low: a class anomaly.
+    correlations_ : ndarray of shape (n_components,)
+        Canonical correlations of the final weighted CCA.
+    preprocess_, history_, best_epoch_
+        As in :class:`bridge.models.dcca.DCCA`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bridge.synthetic import make_paired_views
+    >>> from bridge.models.drumn import DRUMN
+    >>> views, _ = make_paired_views(300, dims=(12, 8), latent=3, random_state=0)
+    >>> views["view1"][:50] = np.nan                    # 50 rows without view1
+    >>> m = DRUMN(n_components=3, hidden=(16,), epochs=5, batch_size=100).fit(views)
+    >>> m.transform(views)["view0"].shape, m.pair_weights_.shape
+    ((300, 3), (300,))
+    """
+
+    min_views: ClassVar[int] = 2
+    max_views: ClassVar[int | None] = 2
+    _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cca_weights_")
+
+    def __init__(
+        self,
+        n_components: int = 10,
+        n_outputs: int | None = None,
+        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,),
+        recon_weight: float = 0.1,
+        noise: float = 0.1,
+        threshold: bool = False,
+        threshold_quantile: float = 0.9,
+        adaptive_weights: bool = True,
+        history: int = 8,
+        reg: float = 1e-4,
+        epochs: int = 100,
+        batch_size: int = 800,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-5,
+        patience: int = 10,
+        monitor: str = "auto",
+        standardize: bool = True,
+        device: str = "cpu",
+        random_state: int | None = 0,
+        progress: bool | None = None,
+    ) -> None:
+        self.n_components = n_components
+        self.n_outputs = n_outputs
+        self.hidden = hidden
+        self.recon_weight = recon_weight
+        self.noise = noise
+        self.threshold = threshold
+        self.threshold_quantile = threshold_quantile
+        self.adaptive_weights = adaptive_weights
+        self.history = history
+        self.reg = reg
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.monitor = monitor
+        self.standardize = standardize
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    # ------------------------------------------------------------------ checks
+    def _n_outputs(self) -> int:
+        return int(self.n_components if self.n_outputs is None else self.n_outputs)
+
+    def _check_params(self) -> None:
+        k = check_int(self.n_components, "n_components")
+        if self.n_outputs is not None and k > check_int(self.n_outputs, "n_outputs"):
+            raise ConfigError(
+                f"n_components={k} exceeds n_outputs={self.n_outputs}: the final CCA cannot "
+                "find more components than the networks output. Raise n_outputs."
+            )
+        check_float(self.recon_weight, "recon_weight")
+        check_float(self.noise, "noise")
+        check_float(self.reg, "reg", strict=True)
+        check_int(self.history, "history", lo=2)
+        q = check_float(self.threshold_quantile, "threshold_quantile", strict=True)
+        if q >= 1.0:
+            raise ConfigError(f"threshold_quantile must be in (0, 1); got {q!r}.")
+        for name in ("threshold", "adaptive_weights"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be True or False; got {getattr(self, name)!r}.")
+        if self.batch_size <= self._n_outputs():
+            raise ConfigError(
+                f"batch_size={self.batch_size} must exceed n_outputs={self._n_outputs()}: the "
+                "correlation term needs the covariance of each batch (use a large batch)."
+            )
+        if isinstance(self.hidden, Mapping):
+            for v, h in self.hidden.items():
+                check_hidden(h, f"hidden[{v!r}]")
+        else:
+            check_hidden(self.hidden)
+
+    # ------------------------------------------------------------------ data
+    def _validate_fit_views(
+        self,
+        views: Views,
+        y: ArrayLike | None,
+        views_val: Views | None,
+        y_val: ArrayLike | None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, Any]:
+        V, _, V_val, Y_val = self._validate_fit(
+            views, y, views_val, y_val, allow_nan_rows=True, dtype=np.float64
+        )
+        return V, V_val, Y_val
+
+    @staticmethod
+    def _apply_observed(views: Views, observed: Mapping[str, ArrayLike] | None) -> Views:
+        """Views with the rows marked False in ``observed`` set to NaN (copies)."""
+        if observed is None:
+            return views
+        if not isinstance(observed, Mapping):
+            raise DataError(
+                "observed must be a dict {view name: boolean array of shape (n_samples,)}; "
+                f"got {type(observed).__name__}."
+            )
+        out = dict(views)
+        for k, m in observed.items():
+            if k not in views:
+                raise DataError(f"observed has view {k!r}, which is not in views {list(views)}.")
+            mask = np.asarray(m)
+            X = np.array(views[k], dtype=np.float64)
+            if mask.dtype != bool or mask.shape != (X.shape[0],):
+                raise DataError(
+                    f"observed[{k!r}] must be a boolean array of shape ({X.shape[0]},); got "
+                    f"dtype {mask.dtype}, shape {mask.shape}."
+                )
+            X[~mask] = np.nan
+            out[k] = X
+        return out
+
+    def _fit_preprocess(self, V: Mapping[str, np.ndarray]) -> None:
+        self.preprocess_ = {}
+        for k, X in V.items():
+            rows = X[np.isfinite(X).all(axis=1)]
+            if self.standardize:
+                sd = rows.std(axis=0)
+                sd[sd < 1e-8 * max(1.0, float(sd.max(initial=0.0)))] = 1.0
+                self.preprocess_[k] = {"mean": rows.mean(axis=0), "scale": sd}
+            else:
+                self.preprocess_[k] = {"mean": None, "scale": None}
+
+    def _tensors_masked(self, V: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        """Preprocessed views (missing rows zero) and ``mask.<view>`` float masks."""
+        dev = getattr(self, "_device", None) or resolve_device(self.device)
+        out = {}
+        for k, X in V.items():
+            obs = np.isfinite(X).all(axis=1)
+            A = np.where(obs[:, None], self._apply_preprocess(k, np.nan_to_num(X)), 0.0)
+            out[k] = torch.as_tensor(np.ascontiguousarray(A, dtype=np.float32), device=dev)
+            out[f"mask.{k}"] = torch.as_tensor(obs.astype(np.float32), device=dev)
+        return out
+
+    # ------------------------------------------------------------------ hooks
+    def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
+        names = list(self.view_names_)
+        o = self._n_outputs()
+        sizes = {}
+        for k in names:
+            h = self.hidden[k] if isinstance(self.hidden, Mapping) else self.hidden
+            sizes[k] = [int(n_in[k]), *check_hidden(h), o]
+        return {"sizes": sizes}
+
+    def _build(self, spec: Mapping[str, Any]) -> DRUMNNet:
+        return DRUMNNet(spec)
+
+    def _weights(
+        self, k: str, idx: np.ndarray, energy: np.ndarray, recon: np.ndarray
+    ) -> np.ndarray:
+        """ω of the observed batch rows ``idx`` of view ``k`` (before storing this step)."""
+        if self.threshold:
+            q = float(self.threshold_quantile)
+            keep = (energy <= np.quantile(energy, q)) & (recon <= np.quantile(recon, q))
+            return keep.astype(np.float64)
+        if not self.adaptive_weights:
+            return np.ones(len(idx))
+        return _normalized(self._hist.energy_uncertainty(k, idx))
+
+    def _pair_weights(self, idx: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        if self.threshold:
+            return (scores >= np.quantile(scores, 1.0 - float(self.threshold_quantile))).astype(
+                np.float64
+            )
+        if not self.adaptive_weights:
+            return np.ones(len(idx))
+        return _normalized(self._hist.corr_uncertainty(idx))
+
+    def _loss(
+        self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> torch.Tensor:
+        a, b = self.view_names_
+        train = module.training and getattr(self, "_hist", None) is not None
+        idx = batch["idx"].cpu().numpy() if "idx" in batch else None
+        sigma = float(self.noise)
+        rec_total = torch.zeros((), device=batch[a].device)
+        tops: dict[str, torch.Tensor] = {}
+        obs: dict[str, torch.Tensor] = {}
+        for k in (a, b):
+            ebm = module.ebms[k]
+            m = batch[f"mask.{k}"] > 0
+            obs[k] = m
+            x = batch[k][m]
+            top = ebm(x)
+            tops[k] = top
+            if x.shape[0] == 0:
+                continue
+            xt = x
+            if sigma > 0:
+                eps = torch.randn(x.shape, generator=generator).to(x.device, x.dtype)
+                xt = x + sigma * eps
+            grad = ebm.score(xt, create_graph=True)
+            err = (x - (xt - grad)).pow(2).sum(1)
+            if train:
+                with torch.no_grad():
+                    energy = ebm.energy_from(x, top).double().cpu().numpy()
+                rows = idx[m.cpu().numpy()]
+                w = self._weights(k, rows, energy, err.detach().double().cpu().numpy())
+                self._hist.push_energy(k, rows, batch_probability(energy, higher_is_normal=False))
+                err = err * torch.as_tensor(w, dtype=err.dtype, device=err.device)
+            rec_total = rec_total + err.mean()
+        both = obs[a] & obs[b]
+        # rows of tops[k] are the batch rows observing k; pick the complete ones
+        ca = both[obs[a]]
+        cb = both[obs[b]]
+        corr = torch.zeros((), device=rec_total.device)
+        n_c = int(both.sum())
+        if n_c >= 2:
+            Ha, Hb = tops[a][ca], tops[b][cb]
+            if train:
+                rows = idx[both.cpu().numpy()]
+                if self.threshold:  # the cut needs this step's scores
+                    with torch.no_grad():
+                        _, sc = weighted_total_correlation(Ha, Hb, None, float(self.reg))
+                    g = self._pair_weights(rows, sc.double().cpu().numpy())
+                else:  # weights from the history up to the previous step
+                    g = self._pair_weights(rows, np.empty(0))
+                gt = torch.as_tensor(g, dtype=Ha.dtype, device=Ha.device)
+                if float(gt.sum()) <= 0:
+                    gt = torch.ones_like(gt)
+                corr, scores = weighted_total_correlation(Ha, Hb, gt, float(self.reg))
+                s = scores.double().cpu().numpy()
+                self._hist.push_corr(rows, batch_probability(s, higher_is_normal=True))
+            else:
+                corr, _ = weighted_total_correlation(Ha, Hb, None, float(self.reg))
+        return -corr + float(self.recon_weight) * rec_total
+
+    def _embed(self, module: nn.Module, X: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {k: module.ebms[k](x) for k, x in X.items() if not k.startswith("mask.")}
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        out = {
+            "correlations": self.correlations_,
+            "feature_weights": self.feature_weights_,
+            "pair_weights": self.pair_weights_,
+        }
+        for i, k in enumerate(self.view_names_):
+            out[f"cca.mean.{i}"] = self.cca_means_[k]
+            out[f"cca.weights.{i}"] = self.cca_weights_[k]
+        return out
+
+    def _set_extra_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        names = self.view_names_
+        self.cca_means_ = {k: arrays[f"cca.mean.{i}"] for i, k in enumerate(names)}
+        self.cca_weights_ = {k: arrays[f"cca.weights.{i}"] for i, k in enumerate(names)}
+        self.correlations_ = arrays["correlations"]
+        self.feature_weights_ = arrays["feature_weights"]
+        self.pair_weights_ = arrays["pair_weights"]
+
+    def _finish_embedding(self, emb: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {
+            k: (v.astype(np.float64) - self.cca_means_[k]) @ self.cca_weights_[k]
+            for k, v in emb.items()
+        }
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        views: Views,
+        y: ArrayLike | None = None,
+        views_val: Views | None = None,
+        y_val: ArrayLike | None = None,
+        *,
+        observed: Mapping[str, ArrayLike] | None = None,
+    ) -> DRUMN:
+        """Train on possibly incomplete, possibly anomalous pairs.
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Two views.  A row that is NaN in every column of a view is missing there
+            (each sample needs at least one view).
+        y : ignored
+            Unsupervised; validated and unused.
+        views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
+            Held-out pairs (may be incomplete) for early stopping.
+        y_val : array-like of shape (n_val,), optional
+            Labels of ``views_val``: early stopping on the cross-modal MAP of its
+            complete pairs (``monitor="auto"``/``"map"``).
+        observed : dict[str, array-like of bool, shape (n_samples,)], optional
+            Another way to mark missing rows: False where the view is missing (the
+            row's values are then ignored).
+
+        Returns
+        -------
+        self
+        """
+        self._check_common()
+        self._check_params()
+        views = self._apply_observed(views, observed)
+        V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
+        a, b = self.view_names_
+        obs = {k: np.isfinite(V[k]).all(axis=1) for k in (a, b)}
+        n_c = int((obs[a] & obs[b]).sum())
+        if n_c <= self._n_outputs():
+            raise DataError(
+                f"DRUMN needs more complete pairs ({n_c}) than n_outputs "
+                f"({self._n_outputs()}) to estimate the correlation."
+            )
+        seed = resolve_seed(self.random_state)
+        self._device = resolve_device(self.device)
+        monitor = self.monitor
+        if monitor == "auto":
+            monitor = "map" if Y_val is not None else "loss"
+        if monitor == "map" and Y_val is None:
+            raise ConfigError("monitor='map' needs views_val and y_val.")
+        self._fit_preprocess(V)
+        n = len(obs[a])
+        X = self._tensors_masked(V)
+        X["idx"] = torch.arange(n, device=self._device)
+        X_val = self._tensors_masked(V_val) if V_val is not None else None
+        spec = self._make_spec({k: V[k].shape[1] for k in (a, b)})
+        self._hist = _History(n, (a, b), int(self.history))
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                module = self._build(spec).to(self._device)
+                gen = torch.Generator().manual_seed(seed)
+                validate = None
+                if X_val is not None:
+                    validate = self._validator(module, X, X_val, Y_val, monitor)
+                history, best_epoch = train_loop(
+                    module,
+                    lambda batch, g: self._loss(module, batch, g),
+                    X,
+                    epochs=self.epochs,
+                    batch_size=self.batch_size,
+                    learning_rate=self.learning_rate,
+                    weight_decay=self.weight_decay,
+                    generator=gen,
+                    validate=validate,
+                    maximize=monitor == "map",
+                    patience=self.patience,
+                    progress=progress_enabled(self.progress),
+                    desc="DRUMN-Thres" if self.threshold else "DRUMN",
+                )
+            module.eval()
+            self._final_weights(module, X, obs)
+            with torch.no_grad():
+                self._final_cca(module, X, obs)
+        finally:
+            del self._hist
+        self.spec_ = spec
+        self.history_ = history
+        self.best_epoch_ = best_epoch
+        self.monitor_ = monitor
+        self.module_ = module
+        return self
+
+    def _final_weights(
+        self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
+    ) -> None:
+        """``feature_weights_`` / ``pair_weights_`` of all training instances."""
+        a, b = self.view_names_
+        n = len(obs[a])
+        fw = np.full((n, 2), np.nan)
+        pw = np.full(n, np.nan)
+        complete = np.flatnonzero(obs[a] & obs[b])
+        if self.threshold:
+            with torch.no_grad():
+                tops = {}
+                for j, k in enumerate((a, b)):
+                    rows = np.flatnonzero(obs[k])
+                    x = X[k][torch.as_tensor(rows, device=X[k].device)]
+                    top = module.ebms[k](x)
+                    tops[k] = np.full((n, top.shape[1]), np.nan)
+                    tops[k][rows] = top.double().cpu().numpy()
+                    energy = module.ebms[k].energy_from(x, top).double().cpu().numpy()
+                    with torch.enable_grad():
+                        err = module.ebms[k].score(x).pow(2).sum(1).double().cpu().numpy()
+                    fw[rows, j] = self._weights(k, rows, energy, err)
+                Ha = torch.as_tensor(tops[a][complete])
+                Hb = torch.as_tensor(tops[b][complete])
+                _, s = weighted_total_correlation(Ha, Hb, None, float(self.reg))
+                pw[complete] = self._pair_weights(complete, s.numpy())
+        elif self.adaptive_weights:
+            for j, k in enumerate((a, b)):
+                rows = np.flatnonzero(obs[k])
+                fw[rows, j] = _normalized(self._hist.energy_uncertainty(k, rows))
+            pw[complete] = _normalized(self._hist.corr_uncertainty(complete))
+        else:
+            for j, k in enumerate((a, b)):
+                fw[obs[k], j] = 1.0
+            pw[complete] = 1.0
+        self.feature_weights_ = fw
+        self.pair_weights_ = pw
+
+    def _final_cca(
+        self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
+    ) -> None:
+        a, b = self.view_names_
+        complete = np.flatnonzero(obs[a] & obs[b])
+        sel = torch.as_tensor(complete, device=X[a].device)
+        Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
+        Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+        w = self.pair_weights_[complete]
+        if not (w > 0).any():
+            w = np.ones_like(w)
+        mu_a, mu_b, Wa, Wb, s = _weighted_cca(
+            Ha, Hb, w, int(self.n_components), float(max(self.reg, 1e-8))
+        )
+        self.cca_means_ = {a: mu_a, b: mu_b}
+        self.cca_weights_ = {a: Wa, b: Wb}
+        self.correlations_ = s
+
+    def _validator(
+        self,
+        module: nn.Module,
+        X: dict[str, torch.Tensor],
+        X_val: dict[str, torch.Tensor],
+        Y_val: Any,
+        monitor: str,
+    ) -> Any:
+        if monitor == "loss":
+            return lambda: float(self._loss(module, X_val, torch.Generator().manual_seed(0)))
+        from ..metrics import cross_modal_map
+
+        a, b = self.view_names_
+        obs = {k: X[f"mask.{k}"].cpu().numpy() > 0 for k in (a, b)}
+        both_val = (X_val[f"mask.{a}"] > 0) & (X_val[f"mask.{b}"] > 0)
+        labels = np.asarray(Y_val)[both_val.cpu().numpy()]
+
+        def validate() -> float:
+            # CCA on the current outputs with unit weights (the γ are not final yet)
+            complete = np.flatnonzero(obs[a] & obs[b])
+            sel = torch.as_tensor(complete, device=X[a].device)
+            Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
+            Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+            mu_a, mu_b, Wa, Wb, _ = _weighted_cca(
+                Ha, Hb, np.ones(len(complete)), int(self.n_components), float(self.reg)
+            )
+            Za = (module.ebms[a](X_val[a][both_val]).double().cpu().numpy() - mu_a) @ Wa
+            Zb = (module.ebms[b](X_val[b][both_val]).double().cpu().numpy() - mu_b) @ Wb
+            return cross_modal_map({a: Za, b: Zb}, labels)["average"]
+
+        return validate
+
+    # ------------------------------------------------------------------ inference
+    def transform(self, views: Views) -> dict[str, np.ndarray]:
+        """Embed each given view; rows missing (all-NaN) in a view embed as NaN.
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views.
+
+        Returns
+        -------
+        dict[str, ndarray of shape (n_samples, n_components)]
+        """
+        V = self._validate_transform(views, allow_nan_rows=True, dtype=np.float64)
+        module = self.module_
+        module.eval()
+        out = {}
+        with torch.no_grad():
+            T = self._tensors_masked(V)
+            for k in V:
+                obs = T[f"mask.{k}"].cpu().numpy() > 0
+                Z = np.full((len(obs), int(self.n_components)), np.nan)
+                top = module.ebms[k](T[k][T[f"mask.{k}"] > 0]).cpu().numpy()
+                Z[obs] = self._finish_embedding({k: top})[k]
+                out[k] = Z
+        return out
+
+    def energy(self, views: Views) -> dict[str, np.ndarray]:
+        """Energy ``E_k(x)`` of every row of each given view (NaN for missing rows).
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+
+        Returns
+        -------
+        dict[str, ndarray of shape (n_samples,)]
+            In the standardised units the networks see; high energy = low probability.
+        """
+        V = self._validate_transform(views, allow_nan_rows=True, dtype=np.float64)
+        module = self.module_
+        out = {}
+        with torch.no_grad():
+            T = self._tensors_masked(V)
+            for k in V:
+                obs = T[f"mask.{k}"].cpu().numpy() > 0
+                e = np.full(len(obs), np.nan)
+                e[obs] = module.ebms[k].energy(T[k][T[f"mask.{k}"] > 0]).double().cpu().numpy()
+                out[k] = e
+        return out

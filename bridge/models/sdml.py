@@ -1,0 +1,687 @@
+r"""Scalable deep multimodal learning (Hu, Zhen, Peng & Liu, SIGIR 2019).
+
+SDML fixes the common space *before* training, so every modality's network can be
+trained on its own -- in parallel, and a new modality later without touching the
+others.  A random matrix ``P`` of shape (code, c) with orthonormal columns (``P'P =
+I``) ties the common space to the label space: class ``j`` owns the direction
+``P[:, j]``.  Modality ``i`` has a deep supervised autoencoder (DSAE) -- an encoder
+``f_i`` into the ``code``-dimensional common space and a decoder ``g_i`` back::
+
+    h  = f_i(x),   x̂ = g_i(h)
+    J_i = 1/n sum_j  λ ||x̂_j - x_j||²  +  (1 - λ) ||P' h_j - y_j||²      (paper eq. 1)
+
+with ``y_j`` the one-hot label (or a 0/1 multi-label row).  ``P`` is not trained, so
+``J_1, ..., J_m`` share no parameter and are minimised separately (eq. 2): each
+modality is one independent job here (:mod:`joblib`), and :meth:`SDML.add_view`
+trains the network of a new modality while the others -- and their embeddings --
+stay exactly as they were.
+
+Architecture (section 3.3): seven fully connected layers, ReLU after every layer
+but the middle (code) layer, widths ``d -> 1024 -> 1024 -> 512 -> 1024 -> 1024 ->
+d``; here ``d -> *hidden -> code -> *reversed(hidden) -> d`` with the paper's
+widths as defaults (``hidden=(1024, 1024)``, ``code=512``) and a linear output
+layer (the inputs are standardised, so they can be negative).  Adam, batches of 100,
+200 epochs.  Retrieval ranks by cosine similarity of the codes ``h``; the decoder is
+only used in training.
+
+Reproducibility: each view's network is seeded from ``random_state`` *and the view
+name* (not from its position), so a view trained inside :meth:`SDML.fit`, alone, in
+a worker process or later by :meth:`SDML.add_view` starts from the same weights and
+sees the same minibatch order.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from torch import nn
+
+from boltz.errors import ConfigError, DataError
+
+from ..base import Views, validate_labels, validate_views
+from ._torch_utils import (
+    TorchMultiViewModel,
+    check_activation,
+    check_float,
+    check_hidden,
+    check_int,
+    mlp,
+    progress_enabled,
+    resolve_device,
+    resolve_seed,
+    train_loop,
+)
+
+__all__ = ["SDML", "SDMLNet", "column_orthogonal", "sdml_loss"]
+
+logger = logging.getLogger(__name__)
+
+
+def column_orthogonal(n_rows: int, n_cols: int, random_state: int = 0) -> np.ndarray:
+    """A random matrix with orthonormal columns (the fixed ``P`` of SDML).
+
+    Parameters
+    ----------
+    n_rows, n_cols : int
+        Shape; ``n_cols <= n_rows``.
+    random_state : int, default 0
+        Seed of :func:`numpy.random.default_rng`.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_rows, n_cols)
+        ``Q`` of the QR factorisation of a standard Gaussian matrix, column signs
+        fixed so that ``diag(R) > 0`` (this makes ``Q`` Haar-distributed);
+        ``Q.T @ Q == I`` up to rounding.
+
+    Examples
+    --------
+    >>> P = column_orthogonal(6, 3, random_state=1)
+    >>> bool(np.allclose(P.T @ P, np.eye(3)))
+    True
+    """
+    if n_cols > n_rows:
+        raise ConfigError(
+            f"a column-orthogonal matrix needs n_cols <= n_rows; got {n_rows} x {n_cols}."
+        )
+    G = np.random.default_rng(random_state).standard_normal((n_rows, n_cols))
+    Q, R = np.linalg.qr(G)
+    return Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+
+
+def sdml_loss(
+    x: torch.Tensor,
+    x_hat: torch.Tensor,
+    h: torch.Tensor,
+    y: torch.Tensor,
+    P: torch.Tensor,
+    lam: float,
+    recon: str = "sum",
+) -> torch.Tensor:
+    r"""The DSAE objective of one modality (paper eq. 1), averaged over the batch.
+
+    Parameters
+    ----------
+    x, x_hat : Tensor of shape (n, d)
+        Inputs and their reconstructions.
+    h : Tensor of shape (n, code)
+        Codes in the common space.
+    y : Tensor of shape (n, c)
+        One-hot (or multi-label 0/1) targets.
+    P : Tensor of shape (code, c)
+        The fixed column-orthogonal projection.
+    lam : float
+        Weight λ of the reconstruction term; ``1 - λ`` weighs the label term.
+    recon : {"sum", "mean"}, default "sum"
+        The reconstruction error of a sample: ``||x̂ - x||²`` (the paper) or that
+        divided by ``d`` (the mean squared error per feature).
+
+    Returns
+    -------
+    Tensor, scalar
+        ``mean_j [λ r_j + (1 - λ) ||P' h_j - y_j||²]`` with ``r_j`` the reconstruction
+        error of sample ``j``.
+    """
+    rec = (x_hat - x).pow(2).sum(1)
+    if recon == "mean":
+        rec = rec / x.shape[1]
+    sup = (h @ P - y).pow(2).sum(1)
+    return (lam * rec + (1.0 - lam) * sup).mean()
+
+
+class SDMLNet(nn.Module):
+    """One modality's deep supervised autoencoder.
+
+    Parameters
+    ----------
+    n_in : int
+        Input width ``d``.
+    hidden : sequence of int
+        Encoder hidden widths (the decoder mirrors them).
+    code : int
+        Width of the common space.
+    activation : str
+        After every layer but the code layer and the output layer.
+
+    Attributes
+    ----------
+    encoder : nn.Sequential
+        ``d -> *hidden -> code`` (linear code layer).
+    decoder : nn.Sequential
+        ``code -> *reversed(hidden) -> d`` (linear output).
+    """
+
+    def __init__(self, n_in: int, hidden: Sequence[int], code: int, activation: str) -> None:
+        super().__init__()
+        self.encoder = mlp([n_in, *hidden, code], activation, last="linear")
+        self.decoder = mlp([code, *reversed(hidden), n_in], activation, last="linear")
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Code ``h`` (n, code) and reconstruction ``x̂`` (n, d)."""
+        h = self.encoder(x)
+        return h, self.decoder(h)
+
+
+def init_linear_(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Re-draw every ``nn.Linear`` of ``module`` from ``generator``, in place.
+
+    The same distribution as PyTorch's default initialisation (weights and biases
+    uniform in ``±1/sqrt(fan_in)``), but from a local generator instead of the global
+    RNG, so networks built at the same time in several threads stay reproducible.
+    """
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.Linear):
+                bound = 1.0 / float(np.sqrt(m.in_features))
+                m.weight.uniform_(-bound, bound, generator=generator)
+                if m.bias is not None:
+                    m.bias.uniform_(-bound, bound, generator=generator)
+    return module
+
+
+def _view_seed(seed: int, name: str) -> int:
+    """A seed for one view that depends on ``seed`` and the view name only."""
+    ss = np.random.SeedSequence([seed, zlib.crc32(name.encode("utf-8"))])
+    return int(ss.generate_state(1, np.uint32)[0] & 0x7FFFFFFF)
+
+
+def _train_view(
+    name: str,
+    X: np.ndarray,
+    Y: np.ndarray,
+    X_val: np.ndarray | None,
+    Y_val: np.ndarray | None,
+    spec: Mapping[str, Any],
+    P: np.ndarray,
+    cfg: Mapping[str, Any],
+    seed: int,
+) -> tuple[dict[str, torch.Tensor], list[dict[str, float]], int]:
+    """Train one modality's network (a joblib job: plain arrays in, a state_dict out)."""
+    dev = torch.device(cfg["device"])
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(np.ascontiguousarray(a, dtype=np.float32), device=dev)
+
+    Pt = t(P)
+    lam = cfg["lam"]
+    gen = torch.Generator().manual_seed(seed)
+    net = SDMLNet(spec["n_in"], spec["hidden"], spec["code"], spec["activation"])
+    init_linear_(net, gen)
+    net.to(dev)
+
+    def loss_fn(batch: dict[str, torch.Tensor], _g: torch.Generator) -> torch.Tensor:
+        h, x_hat = net(batch["x"])
+        return sdml_loss(batch["x"], x_hat, h, batch["y"], Pt, lam, cfg["recon"])
+
+    validate = None
+    if X_val is not None:
+        val = {"x": t(X_val), "y": t(Y_val)}
+
+        def validate() -> float:
+            return float(loss_fn(val, gen))
+
+    history, best = train_loop(
+        net,
+        loss_fn,
+        {"x": t(X), "y": t(Y)},
+        epochs=cfg["epochs"],
+        batch_size=cfg["batch_size"],
+        learning_rate=cfg["learning_rate"],
+        weight_decay=cfg["weight_decay"],
+        generator=gen,
+        validate=validate,
+        patience=cfg["patience"],
+        progress=cfg["progress"],
+        desc=f"SDML[{name}]",
+    )
+    state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    return state, history, best
+
+
+class SDML(TorchMultiViewModel):
+    r"""Scalable deep multimodal learning: one independent network per modality.
+
+    See the module docstring for the objective.  Supervised: ``fit`` needs labels.
+
+    Parameters
+    ----------
+    lam : float in [0, 1], default 0.5
+        Weight λ of the reconstruction term (``1 - λ`` on the label term); the paper
+        picks 0.5 on the Wikipedia validation split.
+    recon : {"mean", "sum"}, default "mean"
+        Reconstruction error of a sample: the mean squared error per feature, or the
+        paper's sum ``||x̂ - x||²``.  With standardised inputs the sum grows with the
+        number of features and drowns the label term (``||P'h - y||² <= ~1``); on the
+        Wikipedia features "sum" loses 0.1 MAP (see docs/models_sdml_dm2c_drumn.md).
+        The paper's VGG / Doc2Vec features have small norms, where the two agree better.
+    hidden : sequence of int or dict[str, sequence of int], default (1024, 1024)
+        Encoder hidden widths (the decoder mirrors them); one tuple for every view or
+        a dict per view name (a view added later needs its entry).
+    code : int, default 512
+        Dimension of the common space (at least the number of classes).
+    activation : {"relu", "sigmoid", "tanh"}, default "relu"
+    epochs : int, default 200
+    batch_size : int, default 100
+    learning_rate : float, default 1e-4
+        Adam step size.
+    weight_decay : float, default 0.0
+        ``weight_decay / 2 * sum ||W||_F^2`` over weight matrices (not biases).
+    patience : int, default 20
+        Early stopping patience (epochs) on each view's validation loss, used when
+        ``views_val`` is given.
+    standardize : bool, default True
+        Standardise each view with its training mean and std.
+    n_jobs : int or None, default None
+        Views trained at once by :class:`joblib.Parallel` (None: one, unless a
+        :func:`joblib.parallel_config` context says otherwise; -1: all cores).
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+    random_state : int or None, default 0
+        Seeds ``P`` and, together with each view's name, that view's initialisation
+        and minibatch order.
+    progress : bool or None, default None
+        tqdm bar per view on stderr; None: only when stderr is a terminal.
+
+    Attributes
+    ----------
+    view_names_ : tuple of str
+        In the order the views were fitted / added.
+    n_features_in_ : dict[str, int]
+    P_ : ndarray of shape (code, n_labels)
+        The fixed column-orthogonal projection (``P_.T @ P_ = I``).
+    classes_ : ndarray of shape (n_labels,) or None
+        Class ids of 1-D labels (column ``j`` of ``P_`` is ``classes_[j]``); None for
+        multi-label indicator targets.
+    module_ : nn.ModuleDict of SDMLNet
+        One trained network per view name (eval mode).
+    preprocess_ : dict[str, dict]
+        Per view ``mean`` and ``scale`` (d_v,) of the standardisation (None if not).
+    history_ : dict[str, list of dict]
+        Per view and epoch ``loss`` (and ``val`` with ``views_val``).
+    best_epoch_ : dict[str, int]
+        Per view, the epoch whose weights are kept.
+
+    Examples
+    --------
+    >>> from bridge.synthetic import make_paired_views
+    >>> from bridge.models.sdml import SDML
+    >>> views, y = make_paired_views(200, dims=(12, 8, 6), n_classes=3, random_state=0)
+    >>> two = {k: views[k] for k in ("view0", "view1")}
+    >>> m = SDML(hidden=(16,), code=8, epochs=2).fit(two, y)
+    >>> m = m.add_view("view2", views["view2"], y)
+    >>> sorted(m.transform(views))
+    ['view0', 'view1', 'view2']
+    """
+
+    min_views: ClassVar[int] = 1
+    max_views: ClassVar[int | None] = None
+    _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "P_")
+    _supports_map: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        lam: float = 0.5,
+        recon: str = "mean",
+        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 1024),
+        code: int = 512,
+        activation: str = "relu",
+        epochs: int = 200,
+        batch_size: int = 100,
+        learning_rate: float = 1e-4,
+        weight_decay: float = 0.0,
+        patience: int = 20,
+        standardize: bool = True,
+        n_jobs: int | None = None,
+        device: str = "cpu",
+        random_state: int | None = 0,
+        progress: bool | None = None,
+    ) -> None:
+        self.lam = lam
+        self.recon = recon
+        self.hidden = hidden
+        self.code = code
+        self.activation = activation
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.standardize = standardize
+        self.n_jobs = n_jobs
+        self.device = device
+        self.random_state = random_state
+        self.progress = progress
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self) -> None:
+        lam = check_float(self.lam, "lam")
+        if lam > 1.0:
+            raise ConfigError(f"lam must be in [0, 1]; got {self.lam!r}.")
+        if self.recon not in ("sum", "mean"):
+            raise ConfigError(f"recon must be 'sum' or 'mean'; got {self.recon!r}.")
+        check_int(self.code, "code")
+        check_activation(self.activation)
+        if self.activation == "linear":
+            raise ConfigError("activation must be 'relu', 'sigmoid' or 'tanh'; got 'linear'.")
+        check_int(self.epochs, "epochs")
+        check_int(self.batch_size, "batch_size")
+        check_float(self.learning_rate, "learning_rate", strict=True)
+        check_float(self.weight_decay, "weight_decay")
+        check_int(self.patience, "patience")
+        if not isinstance(self.standardize, bool):
+            raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
+        if self.n_jobs is not None and (
+            isinstance(self.n_jobs, bool)
+            or not isinstance(self.n_jobs, numbers.Integral)
+            or self.n_jobs == 0
+        ):
+            raise ConfigError(f"n_jobs must be None or a non-zero integer; got {self.n_jobs!r}.")
+        if not isinstance(self.hidden, Mapping):
+            check_hidden(self.hidden)
+
+    def _hidden_of(self, name: str) -> tuple[int, ...]:
+        if isinstance(self.hidden, Mapping):
+            if name not in self.hidden:
+                raise ConfigError(
+                    f"hidden is a dict without an entry for view {name!r}; add one, e.g. "
+                    f"hidden[{name!r}] = (1024, 1024)."
+                )
+            return check_hidden(self.hidden[name], f"hidden[{name!r}]")
+        return check_hidden(self.hidden)
+
+    @staticmethod
+    def _check_name(name: Any) -> None:
+        if not isinstance(name, str) or not name or "." in name:
+            raise DataError(
+                f"view names must be non-empty strings without '.'; got {name!r} "
+                "(they name the networks' parameters)."
+            )
+
+    # ------------------------------------------------------------------ labels
+    def _targets(self, y: Any, n: int, name: str = "y", *, fit: bool = False) -> np.ndarray:
+        """Labels as a float (n, n_labels) target matrix; at ``fit`` learn the classes."""
+        if y is None:
+            raise DataError(
+                f"SDML is supervised: {name} is required (class ids of shape (n,) or a 0/1 "
+                "indicator matrix of shape (n, n_labels))."
+            )
+        Y = validate_labels(y, n, name=name)
+        if Y.ndim == 2 and Y.shape[1] == 1:
+            Y = Y[:, 0]
+        if Y.ndim == 2:
+            if not np.isin(Y, (0, 1)).all():
+                raise DataError(f"{name}: a 2-D label matrix must hold only 0 and 1.")
+            if fit:
+                self._classes = None
+                self._n_labels = Y.shape[1]
+            elif self._classes is not None or Y.shape[1] != self._n_labels:
+                raise DataError(
+                    f"{name} has {Y.shape[1]} label columns, but the model was fitted on "
+                    + (
+                        "1-D class ids."
+                        if self._classes is not None
+                        else f"{self._n_labels} label columns."
+                    )
+                )
+            return Y.astype(np.float64)
+        if fit:
+            self._classes = np.unique(Y)
+            self._n_labels = len(self._classes)
+        elif self._classes is None:
+            raise DataError(
+                f"{name} holds 1-D class ids, but the model was fitted on a "
+                f"{self._n_labels}-column label matrix."
+            )
+        idx = np.searchsorted(self._classes, Y)
+        idx = np.clip(idx, 0, len(self._classes) - 1)
+        unknown = self._classes[idx] != Y
+        if unknown.any():
+            raise DataError(
+                f"{name} has classes not seen at fit (e.g. {Y[unknown][0]!r}); the common "
+                f"space is fixed to the classes {self._classes.tolist()}."
+            )
+        return np.eye(self._n_labels)[idx]
+
+    # ------------------------------------------------------------------ hooks
+    def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
+        return {
+            "views": {
+                k: {
+                    "n_in": int(d),
+                    "hidden": list(self._hidden_of(k)),
+                    "code": int(self.code),
+                    "activation": self.activation,
+                }
+                for k, d in n_in.items()
+            },
+            "classes": None if self._classes is None else self._classes.tolist(),
+            "n_labels": int(self._n_labels),
+        }
+
+    def _build(self, spec: Mapping[str, Any]) -> nn.ModuleDict:
+        self._classes = None if spec["classes"] is None else np.asarray(spec["classes"])
+        self._n_labels = int(spec["n_labels"])
+        return nn.ModuleDict(
+            {
+                k: SDMLNet(v["n_in"], v["hidden"], v["code"], v["activation"])
+                for k, v in spec["views"].items()
+            }
+        )
+
+    def _loss(
+        self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> torch.Tensor:  # pragma: no cover - SDML trains each view in _train_view
+        raise NotImplementedError
+
+    def _embed(self, module: nn.Module, X: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {k: module[k].encoder(x) for k, x in X.items()}
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        return {"P": self.P_}
+
+    def _set_extra_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        self.P_ = np.asarray(arrays["P"], dtype=np.float64)
+
+    @property
+    def classes_(self) -> np.ndarray | None:
+        """Class ids of 1-D labels (column order of ``P_``); None for multi-label targets."""
+        self._check_fitted()
+        return self._classes
+
+    # ------------------------------------------------------------------ training
+    def _config(self) -> dict[str, Any]:
+        return {
+            "lam": float(self.lam),
+            "recon": self.recon,
+            "epochs": int(self.epochs),
+            "batch_size": int(self.batch_size),
+            "learning_rate": float(self.learning_rate),
+            "weight_decay": float(self.weight_decay),
+            "patience": int(self.patience),
+            "progress": progress_enabled(self.progress),
+            "device": str(self._device),
+        }
+
+    def _train(
+        self,
+        V: Mapping[str, np.ndarray],
+        Y: Mapping[str, np.ndarray],
+        V_val: Mapping[str, np.ndarray] | None,
+        Y_val: Mapping[str, np.ndarray] | None,
+        specs: Mapping[str, Mapping[str, Any]],
+    ) -> list[tuple[dict[str, torch.Tensor], list[dict[str, float]], int]]:
+        """Train the networks of the views in ``V`` (preprocessed arrays) with joblib."""
+        from joblib import Parallel, delayed
+
+        cfg = self._config()
+        seed = self._seed
+        jobs = [
+            delayed(_train_view)(
+                k,
+                V[k],
+                Y[k],
+                None if V_val is None else V_val[k],
+                None if Y_val is None else Y_val[k],
+                specs[k],
+                self.P_,
+                cfg,
+                _view_seed(seed, k),
+            )
+            for k in V
+        ]
+        return Parallel(n_jobs=self.n_jobs)(jobs)
+
+    def fit(
+        self,
+        views: Views,
+        y: ArrayLike | None = None,
+        views_val: Views | None = None,
+        y_val: ArrayLike | None = None,
+    ) -> SDML:
+        """Train one network per view, independently (in parallel with ``n_jobs``).
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            One or more views; rows are paired only in the sense that they share ``y``
+            (each view's network sees its own rows and the labels).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class ids, or a 0/1 multi-label indicator matrix.  Required.
+        views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
+            Held-out rows of the same views: early stopping on each view's own
+            validation loss (so the views stay independent).
+        y_val : array-like of shape (n_val,) or (n_val, n_labels), optional
+            Labels of ``views_val`` (required with it).
+
+        Returns
+        -------
+        self
+        """
+        self._check_params()
+        V, Y, V_val, Y_val = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+        for k in V:
+            self._check_name(k)
+        n = next(iter(V.values())).shape[0]
+        T = self._targets(Y, n, fit=True)
+        T_val = None
+        if V_val is not None:
+            if y_val is None:
+                raise DataError("views_val needs y_val (SDML's validation loss uses labels).")
+            T_val = self._targets(Y_val, next(iter(V_val.values())).shape[0], "y_val")
+        code = check_int(self.code, "code")
+        if code < self._n_labels:
+            raise ConfigError(
+                f"code={code} is smaller than the number of labels ({self._n_labels}): P "
+                "needs one orthonormal column per label. Raise code."
+            )
+        self._seed = resolve_seed(self.random_state)
+        self._device = resolve_device(self.device)
+        P = column_orthogonal(code, self._n_labels, _view_seed(self._seed, "P"))
+        self._fit_preprocess(V)
+        spec = self._make_spec({k: A.shape[1] for k, A in V.items()})
+        self.P_ = P
+        Xp = {k: self._apply_preprocess(k, A) for k, A in V.items()}
+        Xv = None if V_val is None else {k: self._apply_preprocess(k, A) for k, A in V_val.items()}
+        results = self._train(
+            Xp,
+            dict.fromkeys(V, T),
+            Xv,
+            None if T_val is None else dict.fromkeys(V, T_val),
+            spec["views"],
+        )
+        module = self._build(spec)
+        for k, (state, _, _) in zip(V, results):
+            module[k].load_state_dict(state)
+        module.to(self._device).eval()
+        self.spec_ = spec
+        self.history_ = {k: r[1] for k, r in zip(V, results)}
+        self.best_epoch_ = {k: r[2] for k, r in zip(V, results)}
+        self.monitor_ = "loss"
+        self.module_ = module  # last: marks the model fitted
+        return self
+
+    def add_view(
+        self,
+        name: str,
+        X: ArrayLike,
+        y: ArrayLike,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
+    ) -> SDML:
+        """Train the network of a new modality; the fitted networks are left untouched.
+
+        Parameters
+        ----------
+        name : str
+            The new view's name (not one of ``view_names_``).
+        X : array-like of shape (n, n_features)
+            Its training samples (need not be paired with the earlier views' rows).
+        y : array-like of shape (n,) or (n, n_labels)
+            Their labels, drawn from the classes seen at ``fit``.
+        X_val, y_val : array-like, optional
+            Held-out samples of the new view for early stopping.
+
+        Returns
+        -------
+        self
+            With ``name`` appended to ``view_names_``.  The embeddings of the earlier
+            views are bitwise identical to those before the call.
+        """
+        self._check_fitted()
+        self._check_params()
+        self._check_name(name)
+        if name in self.view_names_:
+            raise DataError(
+                f"view {name!r} is already fitted ({list(self.view_names_)}); pick a new name."
+            )
+        V = validate_views({name: X}, name="X", dtype=np.float64)
+        n = V[name].shape[0]
+        T = self._targets(y, n)
+        Xv = Tv = None
+        if X_val is not None:
+            Vv = validate_views(
+                {name: X_val}, n_features={name: V[name].shape[1]}, name="X_val", dtype=np.float64
+            )
+            if y_val is None:
+                raise DataError("X_val needs y_val (the validation loss uses labels).")
+            Tv = {name: self._targets(y_val, Vv[name].shape[0], "y_val")}
+        elif y_val is not None:
+            raise DataError("y_val was given without X_val; pass both or neither.")
+        if not hasattr(self, "_seed"):  # a loaded model
+            self._seed = resolve_seed(self.random_state)
+        self._device = getattr(self, "_device", None) or resolve_device(self.device)
+        spec_v = self._make_spec({name: V[name].shape[1]})["views"][name]
+        prep = dict(self.preprocess_)
+        self._fit_preprocess(V)
+        new_prep = self.preprocess_[name]
+        self.preprocess_ = prep
+        self.preprocess_[name] = new_prep
+        Xp = {name: self._apply_preprocess(name, V[name])}
+        if X_val is not None:
+            Xv = {name: self._apply_preprocess(name, Vv[name])}
+        ((state, hist, best),) = self._train(Xp, {name: T}, Xv, Tv, {name: spec_v})
+        net = SDMLNet(spec_v["n_in"], spec_v["hidden"], spec_v["code"], spec_v["activation"])
+        net.load_state_dict(state)
+        self.module_[name] = net.to(self._device).eval()
+        self.spec_["views"][name] = spec_v
+        self.history_[name] = hist
+        self.best_epoch_[name] = best
+        self.n_features_in_[name] = int(V[name].shape[1])
+        self.view_names_ = (*self.view_names_, name)
+        return self
+
+    @classmethod
+    def load(cls, path: Any, device: str = "cpu") -> SDML:
+        """Read a model written by :meth:`save` (``torch.load(weights_only=True)``)."""
+        model = super().load(path, device=device)
+        model.history_ = dict(model.history_)
+        model.best_epoch_ = dict(model.best_epoch_)
+        return model
