@@ -1,110 +1,220 @@
-"""recipes.pretrain: smoke runs, config errors, resume after an interruption."""
+"""recipes.pretrain: smoke runs, config errors, resume after an interruption, determinism."""
 
 from __future__ import annotations
 
+import inspect
+import json
+import tomllib
+from pathlib import Path
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import boltz
 import recipes.pretrain as pretrain
 from boltz.errors import ConfigError
 
-DIGITS = "recipes/configs/digits.toml"
+REPO = Path(__file__).resolve().parents[2]
+DIGITS = str(REPO / "recipes" / "configs" / "digits.toml")
+WIKIPEDIA = REPO / "recipes" / "configs" / "wikipedia.toml"
 
 
-def _run(tmp_path, name="o", extra=()):
-    return pretrain.main([DIGITS, "--smoke", "--out", str(tmp_path / name), "-q", *extra])
+def _run(out, *extra, callbacks=()):
+    return pretrain.main([DIGITS, "--smoke", "--out", str(out), "-q", *extra], callbacks=callbacks)
 
 
-def test_smoke_writes_model_and_curves(tmp_path):
+def _weights(model):
+    """Every learned array of a MultimodalDBN, by name."""
+    arrays = {}
+    for name, dbn in model.pathways_.items():
+        for i, r in enumerate(dbn.layers_):
+            for attr in ("weights_", "visible_bias_", "hidden_bias_"):
+                arrays[f"{name}.{i}.{attr}"] = getattr(r, attr)
+    for attr in ("weights_", "visible_bias_", "hidden_bias_"):
+        arrays[f"joint.{attr}"] = getattr(model.joint_, attr)
+    return arrays
+
+
+def test_smoke_writes_checkpoints_model_curves_and_metrics(tmp_path):
     m = _run(tmp_path)
-    out = tmp_path / "o"
     for f in ("model.npz", "curves.png", "metrics.json", "pathway-left.npz", "joint.npz"):
-        assert (out / f).exists(), f
-    assert {"left.layer0.recon_error", "right.layer0.recon_error", "joint.recon_error"} <= set(m)
-    mdbn = boltz.load(out / "model.npz")
+        assert (tmp_path / f).stat().st_size > 0, f
+    keys = {f"{p}.layer{i}.recon_error" for p in ("left", "right") for i in (0, 1)}
+    assert keys | {"joint.recon_error"} <= set(m)
+    assert all(np.isfinite(m[k]) and m[k] > 0 for k in keys)
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["wall_seconds"] > 0 and saved["joint.recon_error"] == m["joint.recon_error"]
+    mdbn = boltz.load(tmp_path / "model.npz")
     assert type(mdbn).__name__ == "MultimodalDBN" and mdbn.views_ == ["left", "right"]
+    assert [r.n_hidden for r in mdbn.pathways_["left"].layers_] == [16, 16]  # smoke cap
+    assert mdbn.pathways_["left"].checkpoint is None  # no run paths in the final model
 
 
-def test_same_seed_same_numbers(tmp_path):
-    a, b = _run(tmp_path, "a"), _run(tmp_path, "b")
-    a.pop("wall_seconds", None)
-    b.pop("wall_seconds", None)
+def test_same_seed_same_numbers_other_seed_differs(tmp_path):
+    a, b = _run(tmp_path / "a"), _run(tmp_path / "b")
+    c = _run(tmp_path / "c", "--seed", "1")
+    for m in (a, b, c):
+        m.pop("wall_seconds", None)
     assert a == b
+    assert a != c
 
 
-def test_resume_after_interruption_is_bitwise(tmp_path, monkeypatch):
-    def boom(pathway, layer, epoch):
-        if pathway == "right" and epoch == 0:
+def test_resume_after_interruption_is_bitwise(tmp_path):
+    seen = []
+
+    def boom(pathway, layer, epoch, record):
+        seen.append((pathway, layer, epoch))
+        if (pathway, layer, epoch) == ("right", 1, 0):  # first epoch of right's second layer
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(pretrain, "_on_epoch", boom)
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path, "r")
-    assert (tmp_path / "r" / "pathway-left.npz").exists()
-    monkeypatch.setattr(pretrain, "_on_epoch", None)
-    _run(tmp_path, "r")
-    _run(tmp_path, "straight")
-    a = boltz.load(tmp_path / "r" / "model.npz")
-    b = boltz.load(tmp_path / "straight" / "model.npz")
-    for name in ("left", "right"):
-        np.testing.assert_array_equal(
-            a.pathways_[name].layers_[0].weights_, b.pathways_[name].layers_[0].weights_
-        )
-    np.testing.assert_array_equal(a.joint_.weights_, b.joint_.weights_)
+        _run(tmp_path / "r", callbacks=[boom])
+    assert (tmp_path / "r" / "pathway-right.npz").exists()
+    assert not (tmp_path / "r" / "model.npz").exists()
+    part = boltz.load(tmp_path / "r" / "pathway-right.npz")
+    assert [r.epoch_ for r in part.layers_] == [2, 1]  # stopped inside layer 1
+
+    resumed_epochs = []
+    _run(tmp_path / "r", callbacks=[lambda p, i, e, r: resumed_epochs.append((p, i, e))])
+    # left is complete and right's layer 0 too: only the rest trains again
+    assert resumed_epochs == [("right", 1, 1), ("joint", 0, 0), ("joint", 0, 1)]
+    _run(tmp_path / "straight")
+    a = _weights(boltz.load(tmp_path / "r" / "model.npz"))
+    b = _weights(boltz.load(tmp_path / "straight" / "model.npz"))
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_resume_refuses_a_checkpoint_from_another_config(tmp_path):
+    def stop(pathway, layer, epoch, record):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, callbacks=[stop])
+    with pytest.raises(ConfigError, match="different config or seed"):
+        _run(tmp_path, "--seed", "5")
+
+
+DATA = '[data]\ndataset = "digits-halves"\n'
+TWO = (
+    DATA + '[pathways.a]\nview = "left"\n[[pathways.a.layers]]\nn_hidden = 4\n'
+    '[pathways.b]\nview = "right"\n[[pathways.b.layers]]\nn_hidden = 4\n'
+)
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ('[data]\ndataset = "digits-halves"\n[joint]\nn_hidden = 4\n', "missing"),
-        ('[data]\ndataset = "mnist"\n', "data.dataset"),
         (
-            '[data]\ndataset = "digits-halves"\nview = "left"\n[[layers]]\nn_hiden = 4\n',
-            "did you mean 'n_hidden'",
+            TWO
+            + "[[pathways.b.layers]]\nn_hidden = 4\nlearning_rate = true\n[joint]\nn_hidden = 4\n",
+            r"^.*pathways\.b\.layers\[1\]\.learning_rate: expected float, got bool \(True\)$",
         ),
         (
-            '[data]\ndataset = "digits-halves"\nview = "left"\n[[layers]]\nn_hidden = "4"\n',
-            r"layers\[0\]\.n_hidden: expected int",
+            TWO + "[joint]\nn_hidden = 4.5\n",
+            r"joint\.n_hidden: expected int, got float \(4\.5\)",
         ),
         (
-            '[data]\ndataset = "digits-halves"\nview = "left"\n[[layers]]\nn_hidden = 4\n'
-            "learning_rate = true\n",
-            r"layers\[0\]\.learning_rate: expected float",
+            DATA + 'view = "left"\n[[layers]]\nn_hidden = "4"\n',
+            r"layers\[0\]\.n_hidden: expected int, got str \('4'\)",
         ),
-        ("[model]\nx = 1\n", "unknown key 'model'"),
+        (
+            TWO + "[joint]\nn_hidden = 4\nlearning_rat = 0.1\n",
+            r"joint\.learning_rat: unknown key; did you mean 'learning_rate'\?",
+        ),
+        (
+            DATA + 'view = "left"\n[[layers]]\nn_hiden = 4\n',
+            r"layers\[0\]\.n_hiden: unknown key; did you mean 'n_hidden'\?",
+        ),
+        (
+            DATA + "[model]\nx = 1\n",
+            r"\.toml: model: unknown key; allowed: data, joint, layers, pathways$",
+        ),
+        ('[dta]\ndataset = "digits-halves"\n', r"dta: unknown key; did you mean 'data'\?"),
         ("[[layers]]\nn_hidden = 4\n", r"missing section \[data\]"),
+        (TWO, r"missing section \[joint\]"),
+        (DATA, r"missing section \[\[layers\]\]"),
+        ('[data]\ndataset = "mnist"\n', r"data\.dataset: expected one of"),
+        ('[data]\ndataset = "digits-halve"\n', r"did you mean 'digits-halves'\?"),
+        (DATA + "[[layers]]\nn_hidden = 4\n", r"data\.view: missing"),
         (
-            '[data]\ndataset = "digits-halves"\n[pathways.a]\nview = "left"\n'
-            '[[pathways.a.layers]]\nn_hidden = 4\n[pathways.b]\nview = "right"\n'
-            "[[pathways.b.layers]]\nn_hidden = 4\nk = 1.5\n[joint]\nn_hidden = 4\n",
-            r"pathways\.b\.layers\[0\]\.k: expected int",
+            DATA + 'view = "left"\n[[layers]]\nlearning_rate = 0.1\n',
+            r"layers\[0\]\.n_hidden: missing \(expected int",
         ),
+        (
+            DATA + 'view = "left"\n[[layers]]\nn_hidden = 4\ncheckpoint = "x.npz"\n',
+            r"layers\[0\]\.checkpoint: set by the recipe",
+        ),
+        (
+            DATA + 'view = "left"\n[[layers]]\nn_hidden = 4\nvisible = "gausian"\n',
+            r"layers\[0\]: visible must be one of",
+        ),
+        (
+            TWO
+            + "[[pathways.b.layers]]\nn_hidden = 4\nvisible = 'gaussian'\n[joint]\nn_hidden = 4\n",
+            r"pathways\.b\.layers\[1\]\.visible: expected 'bernoulli'",
+        ),
+        (DATA + "words = 10\n", r"data\.words: only for dataset = 'wikipedia'"),
+        (
+            DATA + '[pathways.a]\nview = "up"\n[[pathways.a.layers]]\nn_hidden = 4\n'
+            "[pathways.b]\n[[pathways.b.layers]]\nn_hidden = 4\n[joint]\nn_hidden = 4\n",
+            r"pathways\.a\.view: unknown view 'up'; dataset 'digits-halves' has \['left', 'righ",
+        ),
+        ("[data\n", "not valid TOML"),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, text, match):
     cfg = tmp_path / "c.toml"
     cfg.write_text(text)
-    with pytest.raises(ConfigError, match=match):
+    with pytest.raises(ConfigError, match=match) as e:
         pretrain.main([str(cfg), "--smoke", "--out", str(tmp_path / "o"), "-q"])
+    assert isinstance(e.value, ValueError)
+
+
+def test_every_rbm_keyword_is_a_layer_key_or_set_by_the_recipe():
+    params = set(inspect.signature(boltz.RBM.__init__).parameters) - {"self"}
+    assert set(pretrain.LAYER_KEYS) | pretrain.RUNTIME_KEYS == params
+    assert not set(pretrain.LAYER_KEYS) & pretrain.RUNTIME_KEYS
+    assert pretrain.LAYER_KEYS["sparsity_target"] == "float"
+    assert pretrain.LAYER_KEYS["persistent"] == "bool"
 
 
 def test_single_stack_config(tmp_path):
     cfg = tmp_path / "one.toml"
     cfg.write_text(
-        '[data]\ndataset = "digits-halves"\nview = "left"\n'
-        "[[layers]]\nn_hidden = 8\nepochs = 2\n[[layers]]\nn_hidden = 4\nepochs = 2\n"
+        DATA + 'view = "left"\n'
+        "[[layers]]\nn_hidden = 8\nepochs = 2\n[[layers]]\nn_hidden = 4\nepochs = 2\nk = 2\n"
     )
     m = pretrain.main([str(cfg), "--smoke", "--out", str(tmp_path / "o"), "-q"])
     assert set(m) >= {"dbn.layer0.recon_error", "dbn.layer1.recon_error"}
-    assert type(boltz.load(tmp_path / "o" / "model.npz")).__name__ == "DBN"
+    dbn = boltz.load(tmp_path / "o" / "model.npz")
+    assert type(dbn).__name__ == "DBN" and dbn.layers_[1].k == 2
 
 
-def test_wikipedia_config_parses():
-    import tomllib
+def test_shipped_wikipedia_config_is_deepnets_shape():
+    spec = pretrain.load_config(WIKIPEDIA)
+    image, text = spec["pathways"]["image"]["layers"], spec["pathways"]["text"]["layers"]
+    assert image[0]["visible"] == "gaussian" and text[0]["visible"] == "softmax"
+    assert len(image) == len(text) == 2
+    assert [kw["n_hidden"] for kw in text] == [1024, 1024]  # same 2000-word vocabulary
+    assert spec["data"]["words"] == 2000 and spec["joint"]["n_hidden"] >= 1024
+    with open(WIKIPEDIA, "rb") as f:
+        assert pretrain.parse_config(tomllib.load(f)) == spec
 
-    with open("recipes/configs/wikipedia.toml", "rb") as f:
-        spec = pretrain.parse_config(tomllib.load(f))
-    assert spec["pathways"]["image"]["layers"][0]["visible"] == "gaussian"
-    assert spec["pathways"]["text"]["layers"][0]["visible"] == "softmax"
-    assert spec["joint"]["n_hidden"] == 1024
+
+def test_rescale_documents_keeps_integer_counts_of_the_given_length():
+    rng = np.random.default_rng(0)
+    dense = rng.poisson(0.3, size=(30, 50)).astype(np.float32)
+    dense[3] = 0
+    counts = sp.csr_matrix(dense)
+    out = pretrain.rescale_documents(counts, 100)
+    lengths = np.asarray(out.sum(1)).ravel()
+    nonempty = np.asarray(counts.sum(1)).ravel() > 0
+    np.testing.assert_array_equal(lengths[nonempty], 100)
+    assert lengths[3] == 0
+    assert np.all(out.data == np.round(out.data)) and out.dtype == np.float32
+    # proportional: no word is off by more than one from v * 100 / D
+    ideal = dense * 100 / np.maximum(dense.sum(1, keepdims=True), 1)
+    assert np.abs(out.toarray() - ideal).max() < 1
