@@ -343,9 +343,11 @@ class MultimodalDBN(BaseEstimator):
         model.params = j.model_.params  # the same arrays, not a copy
         return model
 
-    def _check_inference(self, method: str, steps: Any, n_samples: Any, init: str) -> int:
+    def _check_inference(
+        self, method: str, steps: Any, n_samples: Any, init: str, what: str = "method"
+    ) -> int:
         if method not in _METHODS:
-            raise ConfigError(f"method must be one of {list(_METHODS)}; got {method!r}.")
+            raise ConfigError(f"{what} must be one of {list(_METHODS)}; got {method!r}.")
         if init not in _INITS:
             raise ConfigError(f"init must be one of {list(_INITS)}; got {init!r}.")
         check_int("steps", steps, 0)
@@ -479,7 +481,7 @@ class MultimodalDBN(BaseEstimator):
             Only with ``return_pathways=True``.
         """
         self._check_fitted()
-        reps = self._check_inference(missing, steps, n_samples, init)
+        reps = self._check_inference(missing, steps, n_samples, init, what="missing")
         X = self._check_views(X, "X", self.views_, require_all=False)
         X = {n: self.pathways_[n].layers_[0]._check_X(Xn, f"X[{n!r}]") for n, Xn in X.items()}
         n_rows = next(iter(X.values())).shape[0]

@@ -83,7 +83,9 @@ def check_data(
                 f"{name} has dtype object with a non-numeric entry ({e}); pass numbers."
             ) from e
         except ValueError as e:
-            raise DataError(f"{name} has dtype object that is not numeric: {e}") from e
+            raise DataTypeError(
+                f"{name} has dtype object that is not numeric ({e}); convert it to numbers first."
+            ) from e
         dtype = X.dtype
     if dtype.kind not in "biuf":
         raise DataTypeError(

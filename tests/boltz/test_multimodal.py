@@ -347,7 +347,7 @@ def test_validation_errors(model, test_views):
         model.transform({"image": views["image"], "text": views["text"][:5]})
     with pytest.raises(DataError, match="features"):
         model.transform({"image": views["image"][:, :3]})
-    with pytest.raises(ConfigError, match="method"):
+    with pytest.raises(ConfigError, match="missing"):
         model.transform({"image": views["image"]}, missing="exact")
     with pytest.raises(ConfigError, match="init"):
         model.transform({"image": views["image"]}, init="random")
