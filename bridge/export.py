@@ -420,7 +420,9 @@ def to_torch(model: Any, dtype: Any = torch.float32) -> nn.Module:
         :class:`RBMLayer` (``forward(X) == rbm.transform(X)``), :class:`DBNEncoder`
         (``forward(X) == dbn.transform(X)``) or
         :class:`bridge.multimodal_export.MultimodalEncoder`
-        (``forward(dict_of_tensors) == mdbn.transform(dict, missing="meanfield")``).
+        (``forward(dict_of_tensors) == mdbn.transform(dict, missing="meanfield")``;
+        ``missing="gibbs"`` runs the same chain from a ``torch.Generator``, equal in
+        distribution only).
 
     Raises
     ------

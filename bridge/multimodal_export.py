@@ -14,10 +14,16 @@ missing tops (given tops ``g`` clamped, missing tops ``m``)::
 
 Every parameter is trainable and every step differentiable, so the whole model
 (pathways and joint layer, including the weights of a missing view, which the
-inference uses) can be fine-tuned.  Gibbs inference (``missing="gibbs"``) is not
-exported: it draws from boltz's own random streams, which a torch module cannot
-reproduce sample for sample, and averaging its chains estimates a different
-quantity from the mean-field fixed point.
+inference uses) can be fine-tuned.
+
+Gibbs inference (``missing="gibbs"``) is exported too: the same chain (sample
+``h ~ P(h | g, m)``, then ``m ~ P(m | h)``; ``n_samples`` chains per row, the final
+``P(h | g, m)`` averaged over them), drawn from a ``torch.Generator``.  It cannot
+reproduce boltz's draws sample for sample (boltz uses NumPy/CuPy streams), so it
+equals ``mdbn.transform(..., missing="gibbs")`` in distribution only: the tests
+compare the two chain averages within their Monte Carlo error.  No gradient flows
+through the samples (the final ``P(h | g, m)`` is still differentiable in the
+parameters).
 """
 
 from __future__ import annotations
@@ -37,12 +43,36 @@ from .export import DBNEncoder, dbn_encoder, resolve_dtype
 __all__ = ["JointLayer", "MultimodalEncoder"]
 
 _INITS = ("zeros", "bias")
+_METHODS = ("meanfield", "gibbs")
 
 
 def _check_steps(steps: Any) -> int:
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
         raise ConfigError(f"steps must be an integer >= 0; got {steps!r}.")
     return int(steps)
+
+
+def _check_method(method: Any) -> str:
+    if method not in _METHODS:
+        raise ConfigError(f"missing must be one of {list(_METHODS)}; got {method!r}.")
+    return method
+
+
+def _check_n_samples(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ConfigError(f"n_samples must be an integer >= 1; got {n!r}.")
+    return int(n)
+
+
+def _generator(generator: Any, device: torch.device) -> torch.Generator | None:
+    """A ``torch.Generator`` from a generator, an int seed or None (torch's default)."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, bool) or not isinstance(generator, numbers.Integral):
+        raise ConfigError(
+            f"generator must be a torch.Generator, an integer seed or None; got {generator!r}."
+        )
+    return torch.Generator(device=device).manual_seed(int(generator))
 
 
 def _check_init(init: Any) -> str:
@@ -255,8 +285,11 @@ class MultimodalEncoder(nn.Module):
         tops: Mapping[str, torch.Tensor],
         steps: int | None = None,
         init: str | None = None,
+        missing: str = "meanfield",
+        n_samples: int = 1,
+        generator: Any = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Mean-field inference of the missing tops from the given ones.
+        """Inference of the missing tops from the given ones through the joint layer.
 
         Parameters
         ----------
@@ -264,32 +297,50 @@ class MultimodalEncoder(nn.Module):
             Top representations of the given views (a non-empty subset).
         steps, init : optional
             Default ``self.steps`` / ``self.init``.
+        missing : {"meanfield", "gibbs"}, default "meanfield"
+        n_samples : int, default 1
+            Gibbs chains per row (ignored by mean-field).
+        generator : torch.Generator, int or None
+            Gibbs random stream (an int seeds a new generator; None uses torch's
+            global one).
 
         Returns
         -------
         joint : Tensor, shape (n, n_hidden)
         tops : dict of str -> Tensor
-            Every view's top: the given ones unchanged, the inferred
-            ``P(top | h_joint)`` of the last step (the initial value when
-            ``steps == 0``) for the missing ones.
+            Every view's top: the given ones unchanged, for the missing ones the
+            last ``P(top | h_joint)`` (chain average; the initial value when
+            ``steps == 0``).
         """
         steps = self.steps if steps is None else _check_steps(steps)
         init = self.init if init is None else _check_init(init)
+        gibbs = _check_method(missing) == "gibbs"
+        reps = _check_n_samples(n_samples) if gibbs else 1
         ref = next(iter(tops.values()))
         n = ref.shape[0]
-        state = dict(tops)
-        missing = [v for v in self.views if v not in tops]
-        for v in missing:
+        gen = _generator(generator, ref.device) if gibbs else None
+        state = {v: t.repeat_interleave(reps, dim=0) if reps > 1 else t for v, t in tops.items()}
+        absent = [v for v in self.views if v not in tops]
+        for v in absent:
             b = self.joint.visible_bias(v)
             if init == "bias":
-                state[v] = torch.sigmoid(b).expand(n, -1)
+                state[v] = torch.sigmoid(b).expand(n * reps, -1)
             else:
-                state[v] = torch.zeros(n, b.shape[0], dtype=b.dtype, device=b.device)
-        for _ in range(steps if missing else 0):
+                state[v] = torch.zeros(n * reps, b.shape[0], dtype=b.dtype, device=b.device)
+        probs = {v: state[v] for v in absent}
+        for _ in range(steps if absent else 0):
             ph = self.joint.hidden_mean(state)
-            for v in missing:
-                state[v] = self.joint.visible_mean(ph, v)
-        return self.joint.hidden_mean(state), {v: state[v] for v in self.views}
+            h = torch.bernoulli(ph.detach(), generator=gen) if gibbs else ph
+            for v in absent:
+                probs[v] = self.joint.visible_mean(h, v)
+                state[v] = torch.bernoulli(probs[v].detach(), generator=gen) if gibbs else probs[v]
+        joint = self._average(self.joint.hidden_mean(state), n, reps)
+        out = {v: tops[v] if v in tops else self._average(probs[v], n, reps) for v in self.views}
+        return joint, out
+
+    @staticmethod
+    def _average(x: torch.Tensor, n: int, reps: int) -> torch.Tensor:
+        return x if reps == 1 else x.reshape(n, reps, x.shape[1]).mean(dim=1)
 
     def forward(
         self,
@@ -297,6 +348,10 @@ class MultimodalEncoder(nn.Module):
         steps: int | None = None,
         init: str | None = None,
         return_pathways: bool = False,
+        *,
+        missing: str = "meanfield",
+        n_samples: int = 1,
+        generator: Any = None,
     ) -> Any:
         """Joint representation ``P(h_joint = 1 | given views)``.
 
@@ -305,13 +360,20 @@ class MultimodalEncoder(nn.Module):
         views : dict of str -> Tensor, shape (n, n_features of that view)
             Any non-empty subset of the views, all with the same rows.
         steps : int, optional
-            Mean-field alternations (default ``self.steps``); ignored when no view
-            is missing.
+            Alternations joint <-> missing tops (default ``self.steps``); ignored
+            when no view is missing.
         init : {"zeros", "bias"}, optional
             Start of the missing tops (default ``self.init``).
         return_pathways : bool, default False
             Also return every view's top representation, as
             ``mdbn.transform(..., return_pathways=True)``.
+        missing : {"meanfield", "gibbs"}, default "meanfield"
+            Mean-field equals boltz to rounding; Gibbs in distribution (see the
+            module docstring).
+        n_samples : int, default 1
+            Gibbs chains per row.
+        generator : torch.Generator, int or None
+            Gibbs random stream.
 
         Returns
         -------
@@ -321,7 +383,7 @@ class MultimodalEncoder(nn.Module):
         """
         views = self._check_views(views)
         tops = {v: self.pathways[v](x) for v, x in views.items()}
-        joint, all_tops = self.infer(tops, steps, init)
+        joint, all_tops = self.infer(tops, steps, init, missing, n_samples, generator)
         if return_pathways:
             return joint, all_tops
         return joint

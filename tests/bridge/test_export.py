@@ -10,6 +10,7 @@ docs/bridge.md.
 
 from __future__ import annotations
 
+import copy
 import subprocess
 import sys
 
@@ -53,8 +54,8 @@ def _one_thread():
     torch.set_num_threads(old)
 
 
-def report(what: str, diff: float) -> None:
-    print(f"max |diff| {what}: {diff:.3g}")
+def report(what: str, diff: float, kind: str = "max |diff|") -> None:
+    print(f"{kind} {what}: {diff:.3g}")
 
 
 def maxdiff(a, b) -> float:
@@ -578,6 +579,81 @@ def test_multimodal_property(mdbn, names, steps, start, n, dtype):
     assert torch.all((out > 0) & (out < 1))
     ref = model.transform({n_: views[n_][rows] for n_ in names}, steps=steps)
     assert maxdiff(out, ref) <= TOL32
+
+
+@pytest.fixture(scope="module")
+def strong(mdbn):
+    """The multimodal DBN with its joint weights x5: Gibbs and mean-field then differ."""
+    model, views = mdbn
+    m = copy.deepcopy(model)
+    m.joint_.model_.params["weights"] = m.joint_.model_.params["weights"] * 5.0
+    return m, views
+
+
+@pytest.mark.parametrize("steps, init", [(3, "zeros"), (1, "bias")])
+def test_multimodal_gibbs_in_distribution(strong, steps, init):
+    # Gibbs draws from different streams in boltz and torch: compare the chain
+    # averages within their Monte Carlo error (standard error from torch's chains)
+    model, views = strong
+    enc = to_torch(model)
+    R, rows = 2000, slice(0, 6)
+    given = {"image": views["image"][rows]}
+    ref, ref_tops = model.transform(
+        given,
+        missing="gibbs",
+        steps=steps,
+        n_samples=R,
+        init=init,
+        random_state=0,
+        return_pathways=True,
+    )
+    x = {"image": torch.as_tensor(given["image"])}
+    with torch.no_grad():
+        out, tops = enc(x, steps, init, True, missing="gibbs", n_samples=R, generator=0)
+        chains, chain_tops = enc(
+            {"image": x["image"].repeat_interleave(R, 0)},
+            steps,
+            init,
+            True,
+            missing="gibbs",
+            generator=1,
+        )
+    worst = 0.0
+    pairs = [(out, ref, chains)] + [(tops[k], ref_tops[k], chain_tops[k]) for k in ("text", "tags")]
+    for got, want, per in pairs:
+        se = per.reshape(6, R, -1).std(dim=1).numpy() * np.sqrt(2.0 / R)
+        z = np.abs(got.numpy() - want) / np.maximum(se, 1e-6)
+        worst = max(worst, float(z.max()))
+    report(f"Gibbs steps={steps} init={init}", worst, kind="max |torch - boltz| / s.e.")
+    assert worst < 5.0
+    # power: the mean-field answer is many standard errors away from Gibbs here
+    mf = model.transform(given, steps=steps, init=init)
+    se = chains.reshape(6, R, -1).std(dim=1).numpy() * np.sqrt(2.0 / R)
+    z_mf = float((np.abs(mf - ref) / np.maximum(se, 1e-6)).max())
+    report(f"mean-field vs Gibbs steps={steps} init={init} (power)", z_mf, kind="max z")
+    assert z_mf > 8.0
+    assert torch.equal(out, enc(x, steps, init, missing="gibbs", n_samples=R, generator=0))
+
+
+def test_multimodal_gibbs_generator(mdbn):
+    model, views = mdbn
+    enc = to_torch(model)
+    x = tensors(views, ["text"], slice(0, 5))
+    kw = dict(missing="gibbs", n_samples=3, steps=2)
+    with torch.no_grad():
+        a = enc(x, generator=7, **kw)
+        b = enc(x, generator=torch.Generator().manual_seed(7), **kw)
+        c = enc(x, generator=8, **kw)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    with pytest.raises(ConfigError, match="missing"):
+        enc(x, missing="exact")
+    with pytest.raises(ConfigError, match="n_samples"):
+        enc(x, missing="gibbs", n_samples=0)
+    with pytest.raises(ConfigError, match="generator"):
+        enc(x, missing="gibbs", generator="seed")
+    # gradients still reach the parameters through the final P(h | g, m)
+    enc(x, **kw).sum().backward()
+    assert enc.joint.weight("image").grad.abs().sum() > 0
 
 
 _EXPORTS: dict = {}
