@@ -7,7 +7,9 @@ Private to :mod:`bridge.models.bimodal_ae`, :mod:`~bridge.models.corr_ae`,
   JSON-able *spec* (so a checkpoint can rebuild the module without the training data),
   either a plain MLP or the layers of a boltz DBN unrolled by :func:`bridge.unroll`.
 * :func:`train_loop` -- seeded minibatch Adam with reshuffling, weight decay on weights
-  only, early stopping on a validation score, a tqdm bar.
+  only, early stopping on a validation score, a tqdm bar; data-parallel
+  (``DistributedDataParallel``) under an initialised ``torch.distributed`` process
+  group, see :mod:`bridge.distributed`.
 * :class:`TorchMultiViewModel` -- the :class:`bridge.base.MultiViewModel` glue: input
   standardisation, seeding, device, ``fit``/``transform`` plumbing, ``save``/``load``
   (a ``state_dict`` read back with ``torch.load(weights_only=True)``).
@@ -21,6 +23,7 @@ the CPU.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -126,6 +129,12 @@ def progress_enabled(progress: bool | None) -> bool:
     if progress is None:
         return bool(getattr(sys.stderr, "isatty", lambda: False)())
     return bool(progress)
+
+
+def dist_rank() -> int:
+    """This process's ``torch.distributed`` rank (0 without an initialised group)."""
+    d = torch.distributed
+    return d.get_rank() if d.is_available() and d.is_initialized() else 0
 
 
 # ----------------------------------------------------------------------------- layers
@@ -352,6 +361,7 @@ def train_loop(
     patience: int = 10,
     progress: bool = False,
     desc: str = "train",
+    distributed: str | bool | None = None,
 ) -> tuple[list[dict[str, float]], int]:
     """Minibatch Adam on ``loss_fn`` with early stopping.
 
@@ -361,6 +371,23 @@ def train_loop(
     ``validate()`` (module in eval mode, no grad) when given.  Training stops after
     ``patience`` epochs without improvement of the validation score and the
     parameters of the best epoch are restored.
+
+    Under an initialised ``torch.distributed`` process group (e.g. ``torchrun``) the
+    loop is data-parallel (see :mod:`bridge.distributed`): the module is wrapped in
+    ``DistributedDataParallel``, every rank takes a contiguous share of each global
+    batch of ``batch_size`` rows (the same batches as one process), validation scores
+    are rank 0's, and only rank 0 logs and shows progress.  ``distributed`` says how the
+    objective splits:
+
+    * ``"mean"`` -- ``loss_fn`` is a mean over the given rows of per-row terms; each
+      rank's mean is weighted by its share, so the averaged gradient is the one of the
+      global batch (also for uneven shards);
+    * ``"gather"`` -- ``loss_fn`` collects the global batch's outputs with
+      :func:`bridge.distributed.gather_rows` and returns the whole batch's objective;
+    * ``False`` -- no DDP: every rank runs the whole loop on its own;
+    * ``None`` (default) -- single-process without a process group; under one, a
+      :class:`~boltz.errors.ConfigError` (the caller has not said whether its loss can
+      be split).
 
     Returns
     -------
@@ -372,45 +399,74 @@ def train_loop(
     """
     from tqdm.auto import tqdm
 
+    from .. import distributed as bd
+
     n = next(iter(data.values())).shape[0]
+    ddp = None
+    if distributed is not False and bd.is_active():
+        if distributed is None:
+            raise ConfigError(
+                f"train_loop({desc!r}) runs under an initialised torch.distributed process "
+                "group but its caller did not declare how the loss splits over processes: "
+                "pass distributed='mean' (the loss is a mean of per-row terms), 'gather' "
+                "(it gathers the batch with bridge.distributed.gather_rows) or False (every "
+                "process trains the whole model), or train inside "
+                "bridge.distributed.replicated()."
+            )
+        ddp = bd.DataParallelStep(
+            module, loss_fn, n, batch_size, generator, mode=distributed, desc=desc
+        )
+        progress = progress and bd.rank() == 0
+
+    def penalty() -> torch.Tensor:
+        return weight_decay * weight_penalty(module)
+
     opt = torch.optim.Adam(module.parameters(), lr=learning_rate)
     history: list[dict[str, float]] = []
     best, best_epoch, best_state, stale = -math.inf, epochs, None, 0
     bar = tqdm(range(1, epochs + 1), desc=desc, disable=not progress, leave=False)
-    for epoch in bar:
-        module.train()
-        total = 0.0
-        for idx in minibatches(n, batch_size, generator):
-            batch = {k: v[idx.to(v.device)] for k, v in data.items()}
-            loss = loss_fn(batch, generator)
-            if weight_decay > 0:
-                loss = loss + weight_decay * weight_penalty(module)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"the training loss became {loss.item()} at epoch {epoch}; lower "
-                    "learning_rate, standardise the inputs or raise the regularisation."
-                )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        record = {"epoch": float(epoch), "loss": total / n}
-        if validate is not None:
-            module.eval()
-            with torch.no_grad():
-                score = float(validate())
-            record["val"] = score
-            signed = score if maximize else -score
-            if best_state is None or signed > best + 1e-7 * max(1.0, abs(best)):
-                best, best_epoch, stale = signed, epoch, 0
-                best_state = copy.deepcopy(module.state_dict())
-            else:
-                stale += 1
-        history.append(record)
-        bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
-        if validate is not None and stale >= patience:
-            logger.info("early stop at epoch %d (best epoch %d)", epoch, best_epoch)
-            break
+    with bd.quiet_logs() if ddp is not None else contextlib.nullcontext():
+        for epoch in bar:
+            module.train()
+            total = 0.0
+            batches = minibatches(n, batch_size, generator) if ddp is None else ddp.epoch(epoch)
+            for item in batches:
+                if ddp is None:
+                    batch = {k: v[item.to(v.device)] for k, v in data.items()}
+                    loss = loss_fn(batch, generator)
+                    if weight_decay > 0:
+                        loss = loss + penalty()
+                    value, rows = loss, len(item)
+                else:
+                    loss, value, rows = ddp.loss(item, data, penalty if weight_decay > 0 else None)
+                if not torch.isfinite(value):
+                    raise FloatingPointError(
+                        f"the training loss became {value.item()} at epoch {epoch}; lower "
+                        "learning_rate, standardise the inputs or raise the regularisation."
+                    )
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += value.item() * rows
+            record = {"epoch": float(epoch), "loss": total / n}
+            if validate is not None:
+                module.eval()
+                with torch.no_grad():
+                    score = float(validate())
+                if ddp is not None:
+                    score = ddp.broadcast(score)
+                record["val"] = score
+                signed = score if maximize else -score
+                if best_state is None or signed > best + 1e-7 * max(1.0, abs(best)):
+                    best, best_epoch, stale = signed, epoch, 0
+                    best_state = copy.deepcopy(module.state_dict())
+                else:
+                    stale += 1
+            history.append(record)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in record.items() if k != "epoch"})
+            if validate is not None and stale >= patience:
+                logger.info("early stop at epoch %d (best epoch %d)", epoch, best_epoch)
+                break
     if best_state is not None:
         module.load_state_dict(best_state)
     if validate is None:
@@ -456,6 +512,11 @@ class TorchMultiViewModel(MultiViewModel):
     The models share the parameters ``epochs``, ``batch_size``, ``learning_rate``,
     ``weight_decay``, ``patience``, ``monitor``, ``standardize``, ``device``,
     ``random_state`` and ``progress`` (see each model's docstring).
+
+    Under an initialised ``torch.distributed`` process group (``torchrun``), ``fit``
+    trains data-parallel with ``batch_size`` as the global batch and gives the
+    single-process result to floating-point tolerance (:mod:`bridge.distributed`);
+    only rank 0 logs and :meth:`save` writes only on rank 0.
     """
 
     min_views: ClassVar[int] = 2
@@ -463,6 +524,11 @@ class TorchMultiViewModel(MultiViewModel):
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_",)
     #: Whether ``monitor="map"`` makes sense (two views embedded into one space).
     _supports_map: ClassVar[bool] = True
+    #: How ``_loss`` splits over data-parallel processes: "mean" (a mean of per-row
+    #: terms), "gather" (it gathers outputs with ``bridge.distributed.gather_rows``),
+    #: "refuse", or None to defer to ``bridge.distributed.KNOWN_OBJECTIVES`` (a class
+    #: found in neither refuses to train under a process group).
+    _ddp_objective: ClassVar[str | None] = None
 
     # ------------------------------------------------------------------ hooks
     def _check_params(self) -> None:  # pragma: no cover - overridden
@@ -598,6 +664,7 @@ class TorchMultiViewModel(MultiViewModel):
         """
         self._check_common()
         self._check_params()
+        distributed = self._distributed_mode()
         V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
         seed = resolve_seed(self.random_state)
         self._device = resolve_device(self.device)
@@ -636,6 +703,7 @@ class TorchMultiViewModel(MultiViewModel):
                 patience=self.patience,
                 progress=progress_enabled(self.progress),
                 desc=type(self).__name__,
+                distributed=distributed,
             )
             with torch.no_grad():
                 self._after_train(module, X)
@@ -644,8 +712,24 @@ class TorchMultiViewModel(MultiViewModel):
         self.best_epoch_ = best_epoch
         self.monitor_ = monitor
         self.module_ = module  # last: marks the model fitted
-        logger.info("%s: %d epochs, best epoch %d", type(self).__name__, len(history), best_epoch)
+        if dist_rank() == 0:
+            logger.info(
+                "%s: %d epochs, best epoch %d", type(self).__name__, len(history), best_epoch
+            )
         return self
+
+    def _distributed_mode(self) -> str | bool | None:
+        """``train_loop``'s ``distributed`` for this model: None without data-parallel
+        training; "mean"/"gather" under a process group; ConfigError if the model's
+        objective cannot be split (see :mod:`bridge.distributed`)."""
+        from .. import distributed as bd
+
+        if not bd.is_active():
+            return None
+        mode = bd.objective_mode(type(self))
+        if mode not in bd.MODES:
+            raise ConfigError(bd.refusal(type(self)))
+        return mode
 
     def _loss_validator(
         self, module: nn.Module, X_val: dict[str, torch.Tensor]
@@ -718,8 +802,15 @@ class TorchMultiViewModel(MultiViewModel):
         :meth:`load` reads it with ``torch.load(weights_only=True)`` (no pickle of code).
         Hyperparameters that are not JSON (a ``pretrained`` DBN) are stored as None: the
         trained weights are in the ``state_dict``.
+
+        Under an initialised ``torch.distributed`` process group only rank 0 writes; the
+        other ranks return without touching ``path`` (call
+        ``torch.distributed.barrier()`` before they read the file).
         """
         self._check_fitted()
+        if dist_rank() != 0:
+            logger.debug("rank %d: save(%s) skipped (rank 0 writes)", dist_rank(), path)
+            return
         arrays: dict[str, torch.Tensor] = {}
         for k, p in self.preprocess_.items():
             for name, a in p.items():

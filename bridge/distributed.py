@@ -1,0 +1,528 @@
+"""Data-parallel training of the bridge models with ``torch.distributed`` (DDP).
+
+When a default process group is initialised (e.g. under ``torchrun``),
+:meth:`bridge.models._torch_utils.TorchMultiViewModel.fit` and
+:func:`~bridge.models._torch_utils.train_loop` train data-parallel:
+
+* the network is wrapped in :class:`torch.nn.parallel.DistributedDataParallel`
+  (gloo on the CPU, NCCL when the model lives on a CUDA device), which averages the
+  gradients of all ranks before every Adam step;
+* every rank holds the whole training set and draws the *same* epoch permutation
+  and global minibatches a single process draws (same seed, same stream, see
+  :class:`BatchShardSampler`), and takes a contiguous share of every global batch;
+* each rank's batch-mean loss is weighted by ``n_rank * world / B`` (its share of the
+  global batch ``B``) so that DDP's average of the gradients is the gradient of the
+  global batch mean, also when a batch does not split evenly;
+* per-row random draws of the loss (the input-dropping masks of
+  :class:`~bridge.models.bimodal_ae.BimodalAE` / ``JointAE``: one uniform number per
+  row) are taken from the rows' own positions of the single-process stream, so
+  training reproduces the single-process run to floating-point tolerance;
+* validation runs on every rank on the whole validation set and rank 0's score is
+  broadcast, so early stopping stops every rank at the same epoch;
+* only rank 0 logs (the other ranks log warnings only), shows progress bars and
+  writes checkpoints (:meth:`~bridge.models._torch_utils.TorchMultiViewModel.save`
+  returns without writing on the other ranks).
+
+Launch with ``torchrun``::
+
+    torchrun --nproc_per_node=2 train.py        # gloo on CPU, NCCL on GPU
+
+    # train.py
+    import torch, bridge.distributed as bd
+    from bridge.models.bimodal_ae import BimodalAE
+    torch.set_num_threads(1)                     # one core per process
+    bd.init()                                    # reads torchrun's environment
+    model = BimodalAE(batch_size=100, random_state=0).fit(views)  # global batch 100
+    model.save("bimodal.pt")                     # written by rank 0 only
+
+Which models can be split is declared per class (:func:`objective_mode`):
+``"mean"`` -- the training objective is a mean of per-row terms (BimodalAE, CorrAE,
+JointAE, CrossModalAE); ``"gather"`` -- a statistic of the whole batch computed on
+rows gathered from all ranks with :func:`gather_rows` (which keeps gradients); and
+``"refuse"`` -- DCCA and DCCAE (their correlation objective is a statistic of the whole
+batch; they raise a :class:`~boltz.errors.ConfigError` naming the model).  Code that
+calls :func:`~bridge.models._torch_utils.train_loop` itself (DRUMN, SDML) must pass
+``distributed="mean"`` or ``"gather"``; without it ``train_loop`` refuses to run under
+an initialised process group rather than silently optimise another objective.
+Inside :func:`replicated` every rank trains the whole model on its own (no DDP).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DistributedSampler
+
+from boltz.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "KNOWN_OBJECTIVES",
+    "BatchShardSampler",
+    "DataParallelStep",
+    "Shard",
+    "gather_rows",
+    "init",
+    "is_active",
+    "is_writer",
+    "objective_mode",
+    "quiet_logs",
+    "rank",
+    "replicated",
+    "shard_sizes",
+    "world_size",
+]
+
+#: How the training objective of a model class splits over ranks, by qualified class
+#: name (subclasses inherit; a class attribute ``_ddp_objective`` overrides the table).
+KNOWN_OBJECTIVES: dict[str, str] = {
+    "bridge.models.bimodal_ae.BimodalAE": "mean",
+    "bridge.models.corr_ae.CorrAE": "mean",
+    "bridge.models.flickr_ae.JointAE": "mean",
+    "bridge.models.flickr_ae.CrossModalAE": "mean",
+    "bridge.models.dcca.DCCA": "refuse",  # and DCCAE, a subclass
+}
+_REASONS: dict[str, str] = {
+    "bridge.models.dcca.DCCA": (
+        "its correlation objective is a statistic of the whole minibatch (covariances), "
+        "so the average of per-rank objectives is not the objective of the global batch"
+    ),
+}
+MODES = ("mean", "gather")
+
+_DISABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("bridge_ddp_off", default=False)
+_GATHER: contextvars.ContextVar[tuple[tuple[int, ...], Any] | None] = contextvars.ContextVar(
+    "bridge_ddp_gather", default=None
+)
+
+
+# ----------------------------------------------------------------------------- process group
+
+
+def init(backend: str | None = None, **kwargs: Any) -> None:
+    """Initialise the default process group from torchrun's environment (idempotent).
+
+    Parameters
+    ----------
+    backend : {"gloo", "nccl"}, optional
+        Default "nccl" when CUDA is available, "gloo" otherwise.  With NCCL the
+        current CUDA device is set to ``LOCAL_RANK`` (one GPU per process), so
+        ``device="auto"`` / ``"cuda"`` models of each rank live on its own GPU.
+    **kwargs
+        Passed to :func:`torch.distributed.init_process_group` (``init_method``,
+        ``rank``, ``world_size``, ``timeout``...).
+    """
+    if dist.is_initialized():
+        return
+    if backend is None:
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+    if backend == "nccl" and "LOCAL_RANK" in os.environ:
+        torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
+    dist.init_process_group(backend=backend, **kwargs)
+
+
+def _initialised() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def is_active() -> bool:
+    """True when training is data-parallel: a process group exists and we are not inside
+    :func:`replicated`."""
+    return _initialised() and not _DISABLED.get()
+
+
+def rank() -> int:
+    """This process's rank (0 without an initialised process group)."""
+    return dist.get_rank() if _initialised() else 0
+
+
+def world_size() -> int:
+    """Number of processes (1 without an initialised process group)."""
+    return dist.get_world_size() if _initialised() else 1
+
+
+def is_writer() -> bool:
+    """True unless a process group is initialised and this is not rank 0.
+
+    Checkpoints and logs come from rank 0 only (also inside :func:`replicated`, where
+    every rank computes the same model).
+    """
+    return rank() == 0
+
+
+@contextlib.contextmanager
+def replicated() -> Iterator[None]:
+    """Within this block the bridge models train without DDP even under a process group:
+    every rank trains the whole model on its own (same seed, same result on the CPU).
+
+    For the models that cannot be split (DCCA, DCCAE), or to fit a small model without
+    the per-step communication.
+    """
+    token = _DISABLED.set(True)
+    try:
+        yield
+    finally:
+        _DISABLED.reset(token)
+
+
+@contextlib.contextmanager
+def quiet_logs() -> Iterator[None]:
+    """On ranks other than 0, raise the ``bridge`` logger to WARNING for the block."""
+    root = logging.getLogger("bridge")
+    old = root.level
+    if rank() != 0:
+        root.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        root.setLevel(old)
+
+
+def objective_mode(cls: type) -> str | None:
+    """How the training objective of model class ``cls`` splits over ranks.
+
+    The first class along the MRO that sets a (non-None) class attribute
+    ``_ddp_objective`` or appears in :data:`KNOWN_OBJECTIVES` decides.
+
+    Returns
+    -------
+    {"mean", "gather", "refuse"} or None
+        None: nothing is known about the objective (treated like "refuse").
+    """
+    for c in cls.__mro__:
+        own = c.__dict__.get("_ddp_objective")
+        if own is not None:
+            return own
+        name = f"{c.__module__}.{c.__qualname__}"
+        if name in KNOWN_OBJECTIVES:
+            return KNOWN_OBJECTIVES[name]
+    return None
+
+
+def refusal(cls: type) -> str:
+    """The error message of a model class that cannot be trained data-parallel."""
+    reason = "its objective is not declared to be a mean over the rows of a batch"
+    for c in cls.__mro__:
+        name = f"{c.__module__}.{c.__qualname__}"
+        if name in _REASONS:
+            reason = _REASONS[name]
+            break
+    supported = sorted(k.rsplit(".", 1)[1] for k, v in KNOWN_OBJECTIVES.items() if v in MODES)
+    return (
+        f"{cls.__name__} cannot be trained data-parallel (DistributedDataParallel): {reason}. "
+        f"Models that can: {', '.join(supported)}. Fit {cls.__name__} inside "
+        "`with bridge.distributed.replicated():` (every rank trains the whole model) or in a "
+        "single process; a subclass whose loss gathers its batch outputs with "
+        "bridge.distributed.gather_rows can declare _ddp_objective = 'gather'."
+    )
+
+
+# ----------------------------------------------------------------------------- sharding
+
+
+def shard_sizes(n: int, world: int) -> list[int]:
+    """Rows of each rank in a global batch of ``n`` rows: contiguous, ``np.array_split``
+    sizes (the first ``n % world`` ranks one row more)."""
+    q, r = divmod(int(n), int(world))
+    return [q + (i < r) for i in range(world)]
+
+
+class Shard(NamedTuple):
+    """This rank's part of one global minibatch."""
+
+    #: Row indices (into the training set) of this rank, shape (sizes[rank],).
+    index: torch.Tensor
+    #: Position of this rank's first row inside the global batch.
+    offset: int
+    #: Rows of every rank; ``sum(sizes)`` is the global batch size.
+    sizes: tuple[int, ...]
+
+
+class BatchShardSampler(DistributedSampler):
+    """A :class:`~torch.utils.data.DistributedSampler` over the training rows whose epochs
+    are the single-process minibatches.
+
+    ``set_epoch`` draws the epoch's permutation and global batches from ``generator``
+    with :func:`bridge.models._torch_utils.minibatches` -- exactly the draw a single
+    process makes, so every rank (all seeded alike) holds the same global batches as
+    single-process training with the same ``batch_size``.  Each global batch is cut into
+    ``world`` contiguous shards (:func:`shard_sizes`); iterating yields this rank's rows,
+    batch after batch.
+
+    Unlike the base class there is no padding and nothing is dropped: a global batch is
+    the single-process batch (a last batch smaller than ``batch_size`` is merged into the
+    one before it), shards of one batch differ by at most one row, and the trainer weighs
+    each rank's mean loss by its share.  Also unlike the base class, the permutation is
+    not seeded by ``seed + epoch`` but continues the trainer's generator stream, so
+    ``set_epoch`` must be called once per epoch, in order, on every rank.
+
+    Parameters
+    ----------
+    n_rows : int
+        Training rows.
+    batch_size : int
+        Global batch size ``B`` (the single-process ``batch_size``).
+    generator : torch.Generator
+        The trainer's stream, seeded identically on every rank.
+    num_replicas, rank : int, optional
+        Default: the process group's world size and this process's rank.
+
+    Raises
+    ------
+    ConfigError
+        A global batch would leave a rank without rows (``min(n_rows, batch_size)`` is
+        smaller than the world size).
+    """
+
+    def __init__(
+        self,
+        n_rows: int,
+        batch_size: int,
+        generator: torch.Generator,
+        num_replicas: int | None = None,
+        rank: int | None = None,
+    ) -> None:
+        super().__init__(
+            range(int(n_rows)),
+            num_replicas=num_replicas,
+            rank=rank,
+            shuffle=True,
+            seed=int(generator.initial_seed()),
+            drop_last=False,
+        )
+        self.n_rows = int(n_rows)
+        self.batch_size = int(batch_size)
+        self.generator = generator
+        smallest = min(self.n_rows, self.batch_size)
+        if smallest < self.num_replicas:
+            raise ConfigError(
+                f"data-parallel training over {self.num_replicas} processes needs minibatches "
+                f"of at least {self.num_replicas} rows; the smallest has {smallest} "
+                f"(n_rows={self.n_rows}, batch_size={self.batch_size}). Raise batch_size or "
+                "use fewer processes."
+            )
+        self._shards: list[Shard] | None = None
+
+    def _global_sizes(self) -> list[int]:
+        nb = max(1, self.n_rows // self.batch_size)
+        return [self.batch_size] * (nb - 1) + [self.n_rows - (nb - 1) * self.batch_size]
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw epoch ``epoch``'s global batches from the generator (once per epoch)."""
+        from .models._torch_utils import minibatches
+
+        super().set_epoch(epoch)
+        shards = []
+        for idx in minibatches(self.n_rows, self.batch_size, self.generator):
+            sizes = tuple(shard_sizes(len(idx), self.num_replicas))
+            off = sum(sizes[: self.rank])
+            shards.append(Shard(idx[off : off + sizes[self.rank]], off, sizes))
+        self._shards = shards
+
+    def shards(self) -> list[Shard]:
+        """This rank's shard of every global batch of the current epoch."""
+        if self._shards is None:
+            raise RuntimeError("call set_epoch(epoch) before iterating a BatchShardSampler.")
+        return self._shards
+
+    def __iter__(self) -> Iterator[int]:
+        for s in self.shards():
+            yield from s.index.tolist()
+
+    def __len__(self) -> int:
+        return sum(shard_sizes(b, self.num_replicas)[self.rank] for b in self._global_sizes())
+
+
+def gather_rows(t: torch.Tensor) -> torch.Tensor:
+    """The rows of ``t`` from every rank, in global-batch order, with gradients.
+
+    Inside a data-parallel training step of a ``"gather"`` objective, ``t`` holds this
+    rank's rows of the global batch (any trailing shape); the result holds the whole
+    global batch (``torch.distributed.nn.functional.all_gather``, whose backward sums the
+    gradients of every rank's copy).  Shards of unequal size are padded for the
+    collective and cut back.  Anywhere else (a single process, validation, inference)
+    ``t`` is returned unchanged, so a loss written with it is the same code in both.
+    """
+    cur = _GATHER.get()
+    if cur is None:
+        return t
+    sizes, group = cur
+    from torch.distributed.nn.functional import all_gather
+
+    m = max(sizes)
+    if t.shape[0] < m:
+        pad = t.new_zeros((m - t.shape[0], *t.shape[1:]))
+        t = torch.cat([t, pad])
+    parts = all_gather(t.contiguous(), group=group)
+    return torch.cat([p[:s] for p, s in zip(parts, sizes)])
+
+
+# ----------------------------------------------------------------------------- one step
+
+
+class _Objective(nn.Module):
+    """The module and its loss as one ``nn.Module``, so DDP's forward runs the loss."""
+
+    def __init__(self, module: nn.Module, loss_fn: Callable) -> None:
+        super().__init__()
+        self.module = module
+        self._loss_fn = loss_fn
+
+    def forward(self, batch: dict[str, torch.Tensor], generator: torch.Generator) -> torch.Tensor:
+        return self._loss_fn(batch, generator)
+
+
+class DataParallelStep:
+    """What :func:`~bridge.models._torch_utils.train_loop` does differently under DDP.
+
+    Parameters
+    ----------
+    module : nn.Module
+        The network (its parameters are synchronised from rank 0 on construction).
+    loss_fn : callable
+        ``loss_fn(batch, generator) -> scalar`` as for ``train_loop``.
+    n_rows, batch_size : int
+        Training rows and global batch size.
+    generator : torch.Generator
+        The trainer's stream (permutations and per-row random draws).
+    mode : {"mean", "gather"}
+        ``"mean"``: ``loss_fn`` returns the mean over the rows it is given of per-row
+        terms; ``"gather"``: ``loss_fn`` gathers what it needs with :func:`gather_rows`
+        and returns the objective of the whole global batch.
+    desc : str
+        Name in messages.
+    """
+
+    def __init__(
+        self,
+        module: nn.Module,
+        loss_fn: Callable,
+        n_rows: int,
+        batch_size: int,
+        generator: torch.Generator,
+        mode: str,
+        desc: str = "train",
+    ) -> None:
+        if mode not in MODES:
+            raise ConfigError(f"distributed must be one of {MODES} or False; got {mode!r}.")
+        from torch.nn.parallel import DistributedDataParallel
+
+        self.mode = mode
+        self.desc = desc
+        self.generator = generator
+        self.rank = dist.get_rank()
+        self.world = dist.get_world_size()
+        self.sampler = BatchShardSampler(n_rows, batch_size, generator)
+        dev = next(module.parameters()).device
+        self.device = dev
+        self.collective_device = dev if dist.get_backend() == "nccl" else torch.device("cpu")
+        self.ddp = DistributedDataParallel(
+            _Objective(module, loss_fn),
+            device_ids=[dev] if dev.type == "cuda" else None,
+        )
+        self._warned = False
+
+    def epoch(self, epoch: int) -> list[Shard]:
+        """This rank's shards of epoch ``epoch``'s global batches."""
+        self.sampler.set_epoch(epoch)
+        return self.sampler.shards()
+
+    def loss(
+        self,
+        shard: Shard,
+        data: Mapping[str, torch.Tensor],
+        penalty: Callable[[], torch.Tensor] | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Forward one shard.
+
+        Returns
+        -------
+        local : Tensor
+            This rank's objective to ``backward`` (its mean loss weighted by its share,
+            plus the penalty), whose DDP-averaged gradient is the global batch gradient.
+        value : Tensor
+            The global batch objective (equal on every rank; for the history and the
+            finiteness check).
+        rows : int
+            The global batch size.
+        """
+        idx = shard.index
+        batch = {k: v[idx.to(v.device)] for k, v in data.items()}
+        B = sum(shard.sizes)
+        n = len(idx)
+        token = _GATHER.set((shard.sizes, None)) if self.mode == "gather" else None
+        try:
+            data_term = self._draw_as_single(shard, lambda: self.ddp(batch, self.generator))
+        finally:
+            if token is not None:
+                _GATHER.reset(token)
+        pen = penalty() if penalty is not None else None
+        if self.mode == "mean":
+            local = data_term * (n * self.world / B)
+            part = (data_term.detach() * n).reshape(1).to(self.collective_device, torch.float64)
+            dist.all_reduce(part)
+            value = (part / B).to(data_term.device, data_term.dtype).reshape(())
+        else:
+            local = data_term
+            value = data_term.detach()
+        if pen is not None:
+            local = local + pen
+            value = value + pen.detach()
+        return local, value, B
+
+    def _draw_as_single(self, shard: Shard, call: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """Run the loss so that its per-row uniform draws are those of its rows' positions
+        in the single-process draw for the whole global batch.
+
+        Before the call the stream skips the ``offset`` draws of the ranks before this one;
+        after it, the state is compared with a probe: no draw -> the skip is undone; one
+        uniform float per local row -> the draws of the ranks after this one are skipped
+        too (every rank then ends where the single process ends).  Any other pattern
+        cannot be matched: the stream is reset to a state common to all ranks and a
+        warning says the run equals one process in distribution only.
+        """
+        g = self.generator
+        s0 = g.get_state()
+        off, n, B = shard.offset, len(shard.index), sum(shard.sizes)
+        if off:
+            torch.rand(off, generator=g)
+        out = call()
+        s1 = g.get_state()
+        probe = torch.Generator()
+        probe.set_state(s0)
+        if off:
+            torch.rand(off, generator=probe)
+        if torch.equal(s1, probe.get_state()):  # the loss drew nothing
+            g.set_state(s0)
+            return out
+        torch.rand(n, generator=probe)
+        if torch.equal(s1, probe.get_state()):  # one uniform per row
+            if B - off - n:
+                torch.rand(B - off - n, generator=g)
+            return out
+        if not self._warned:
+            logger.warning(
+                "%s: the loss draws random numbers in a pattern other than one uniform per "
+                "row; data-parallel training equals single-process training in "
+                "distribution only (not to floating-point tolerance).",
+                self.desc,
+            )
+            self._warned = True
+        g.set_state(s0)
+        torch.rand(B, generator=g)
+        return out
+
+    def broadcast(self, value: float) -> float:
+        """Rank 0's ``value`` on every rank (early stopping decides identically)."""
+        t = torch.tensor([float(value)], dtype=torch.float64, device=self.collective_device)
+        dist.broadcast(t, src=0)
+        return float(t.item())
