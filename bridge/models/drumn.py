@@ -289,6 +289,37 @@ class _History:
     def corr_uncertainty(self, idx: np.ndarray) -> np.ndarray:
         return std_conf(self.corr[idx], self.n_corr[idx])
 
+    def copy(self) -> _History:
+        new = _History.__new__(_History)
+        new.size = self.size
+        new.energy = {k: v.copy() for k, v in self.energy.items()}
+        new.n_energy = {k: v.copy() for k, v in self.n_energy.items()}
+        new.corr = self.corr.copy()
+        new.n_corr = self.n_corr.copy()
+        return new
+
+
+class _BestHistory:
+    """Wraps a validation function; keeps the weight history of the best epoch so far.
+
+    ``train_loop`` restores the parameters of the best validation epoch; the final
+    weights ``ω, γ`` must come from the history up to that same epoch, not from the
+    epochs trained after it.  The improvement rule is ``train_loop``'s.
+    """
+
+    def __init__(self, owner: DRUMN, validate: Any, maximize: bool) -> None:
+        self.owner, self.validate, self.maximize = owner, validate, maximize
+        self.epoch, self.best, self.best_epoch, self.snapshot = 0, -np.inf, 0, None
+
+    def __call__(self) -> float:
+        score = float(self.validate())
+        self.epoch += 1
+        signed = score if self.maximize else -score
+        if self.snapshot is None or signed > self.best + 1e-7 * max(1.0, abs(self.best)):
+            self.best, self.best_epoch = signed, self.epoch
+            self.snapshot = self.owner._hist.copy()
+        return score
+
 
 def batch_probability(values: np.ndarray, *, higher_is_normal: bool) -> np.ndarray:
     r"""Map a batch of energies / correlation scores to (0, 1) "probabilities".
@@ -746,7 +777,9 @@ class DRUMN(TorchMultiViewModel):
                 gen = torch.Generator().manual_seed(seed)
                 validate = None
                 if X_val is not None:
-                    validate = self._validator(module, X, X_val, Y_val, monitor)
+                    validate = _BestHistory(
+                        self, self._validator(module, X, X_val, Y_val, monitor), monitor == "map"
+                    )
                 history, best_epoch = train_loop(
                     module,
                     lambda batch, g: self._loss(module, batch, g),
@@ -763,6 +796,15 @@ class DRUMN(TorchMultiViewModel):
                     desc="DRUMN-Thres" if self.threshold else "DRUMN",
                 )
             module.eval()
+            if validate is not None and validate.snapshot is not None:
+                if validate.best_epoch == best_epoch:
+                    self._hist = validate.snapshot  # the weights of the restored epoch
+                else:  # pragma: no cover - the two improvement rules are the same
+                    logger.warning(
+                        "best epoch %d != tracked %d; weights from the last epoch",
+                        best_epoch,
+                        validate.best_epoch,
+                    )
             self._final_weights(module, X, obs)
             with torch.no_grad():
                 self._final_cca(module, X, obs)

@@ -289,3 +289,43 @@ def test_errors(data):
     few["view1"][5:] = np.nan
     with pytest.raises(DataError, match="complete pairs"):
         DRUMN(**FAST).fit(few)
+
+
+def test_incomplete_rows_are_used(data):
+    """The observed view of a one-view row trains its network; the missing view is ignored."""
+    tr, _, te, _ = data
+    X = {k: v.copy() for k, v in tr.items()}
+    lone = np.arange(300, N_TRAIN)  # 300 rows with view0 only, shifted to a new mode
+    X["view0"][lone] += 3.0
+    X["view1"][lone] = np.nan
+    kw = {**FAST, "standardize": False, "epochs": 40}
+    both = DRUMN(**kw).fit(X)
+    only = DRUMN(**kw).fit({k: v[:300] for k, v in X.items()})
+    probe = {"view0": te["view0"] + 3.0}  # held-out rows of the new mode
+    e_both, e_only = both.energy(probe)["view0"], only.energy(probe)["view0"]
+    assert e_both.mean() < e_only.mean() - 1.0  # the energy model learned the lone rows
+    assert np.isfinite(both.feature_weights_[lone, 0]).all()
+    # changing a lone row's observed view changes the fit; its missing view's values do not
+    moved = {k: v.copy() for k, v in X.items()}
+    moved["view0"][lone[:50]] += 1.0
+    Z = both.transform(te)["view0"]
+    assert not np.allclose(DRUMN(**kw).fit(moved).transform(te)["view0"], Z)
+    observed = {"view0": np.ones(N_TRAIN, bool), "view1": np.ones(N_TRAIN, bool)}
+    observed["view1"][lone] = False
+    garbage = {k: v.copy() for k, v in X.items()}
+    garbage["view1"][lone] = 1e3
+    np.testing.assert_array_equal(
+        DRUMN(**kw).fit(garbage, observed=observed).transform(te)["view0"], Z
+    )
+
+
+def test_weights_come_from_the_restored_epoch(data):
+    """Early stopping restores the best epoch's parameters *and* its weight history."""
+    tr, _, te, yte = data
+    kw = {**FAST, "learning_rate": 3e-3}
+    stopped = DRUMN(**{**kw, "epochs": 30, "patience": 5}).fit(tr, views_val=te, y_val=yte)
+    assert stopped.best_epoch_ < len(stopped.history_)  # trained past its best epoch
+    short = DRUMN(**{**kw, "epochs": stopped.best_epoch_}).fit(tr)
+    np.testing.assert_array_equal(stopped.pair_weights_, short.pair_weights_)
+    np.testing.assert_array_equal(stopped.feature_weights_, short.feature_weights_)
+    np.testing.assert_array_equal(stopped.transform(te)["view0"], short.transform(te)["view0"])
