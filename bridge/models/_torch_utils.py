@@ -862,6 +862,8 @@ class TorchMultiViewModel(MultiViewModel):
         try:
             payload = torch.load(path, map_location="cpu", weights_only=True)
             meta = json.loads(payload["meta"])
+            if not isinstance(meta, dict):
+                raise TypeError(f"meta is a JSON {type(meta).__name__}, not an object")
         except FileNotFoundError:
             raise
         except Exception as e:
@@ -876,6 +878,24 @@ class TorchMultiViewModel(MultiViewModel):
                 f"{path} holds a {meta.get('class')}, not a {cls.__name__}; "
                 f"load it with {meta.get('class')}.load."
             )
+        try:
+            model = cls._restore(payload, meta, device, path)
+            model._self_check()
+        except CheckpointError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as e:
+            raise CheckpointError(
+                f"{path}: a damaged or inconsistent bridge.models checkpoint "
+                f"({type(e).__name__}: {e})"
+            ) from e
+        return model
+
+    @classmethod
+    def _restore(
+        cls, payload: Mapping[str, Any], meta: Mapping[str, Any], device: str, path: Any
+    ) -> TorchMultiViewModel:
+        """Rebuild the model from a parsed checkpoint (errors are turned into
+        CheckpointError by :meth:`load`)."""
         # JSON has no tuples: the list-valued hyperparameters (layer widths) were tuples
         params = {k: _tuples(v) for k, v in meta["params"].items()}
         params["device"] = device
@@ -903,6 +923,15 @@ class TorchMultiViewModel(MultiViewModel):
         model.monitor_ = meta["monitor"]
         model.module_ = module
         return model
+
+    def _self_check(self) -> None:
+        """Embed one all-zero row per view: a loaded model must produce finite codes of
+        consistent shapes (catches preprocessing or extra arrays that do not fit)."""
+        probe = {k: np.zeros((1, int(n))) for k, n in self.n_features_in_.items()}
+        with np.errstate(all="ignore"):
+            out = self.transform(probe)
+        if set(out) != set(probe) or not all(np.all(np.isfinite(v)) for v in out.values()):
+            raise CheckpointError("the loaded model does not embed a zero input to finite codes")
 
 
 # ----------------------------------------------------------------------------- view codecs

@@ -43,7 +43,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from boltz.errors import ConfigError, DataError
+from boltz.errors import CheckpointError, ConfigError, DataError
 
 from ..base import Views, validate_labels, validate_views
 from ._torch_utils import (
@@ -682,6 +682,9 @@ class SDML(TorchMultiViewModel):
     def load(cls, path: Any, device: str = "cpu") -> SDML:
         """Read a model written by :meth:`save` (``torch.load(weights_only=True)``)."""
         model = super().load(path, device=device)
-        model.history_ = dict(model.history_)
-        model.best_epoch_ = dict(model.best_epoch_)
+        try:
+            model.history_ = dict(model.history_)
+            model.best_epoch_ = dict(model.best_epoch_)
+        except (TypeError, ValueError) as e:
+            raise CheckpointError(f"{path}: damaged per-view history ({e})") from e
         return model
