@@ -162,6 +162,7 @@ def _info(out: Path, rank: int) -> dict:
 # ----------------------------------------------------------------------------- 2 processes
 
 
+@pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
 @pytest.mark.parametrize("name", ["bimodal", "corr", "dcca"])
 def test_two_processes_equal_one(ddp_run, single, name):
     p0 = np.load(ddp_run / f"{name}.params.0.npz")
@@ -187,6 +188,7 @@ def test_two_processes_equal_one(ddp_run, single, name):
             assert h["val"] == pytest.approx(r["val"], abs=1e-4)
 
 
+@pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
 def test_only_rank_zero_writes_checkpoints(ddp_run, single):
     for name in ("bimodal", "corr", "dcca"):
         assert (ddp_run / f"{name}.0.pt").exists()
@@ -197,6 +199,7 @@ def test_only_rank_zero_writes_checkpoints(ddp_run, single):
         np.testing.assert_allclose(m.transform(train)[k], v, rtol=0, atol=ATOL)
 
 
+@pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
 def test_undeclared_objectives_are_refused(ddp_run):
     for rank in range(WORLD):
         info = _info(ddp_run, rank)
@@ -207,6 +210,7 @@ def test_undeclared_objectives_are_refused(ddp_run):
         assert info["warnings"] == []  # the dropping masks matched: no fallback warning
 
 
+@pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
 def test_replicated_block_trains_the_whole_model_on_every_rank(ddp_run):
     train, *_ = _data()
     old = torch.get_num_threads()
