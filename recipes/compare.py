@@ -102,7 +102,8 @@ def wikipedia_split(
 
     y = np.asarray(y_test)
     idx = np.arange(len(y))
-    test_idx, val_idx = train_test_split(idx, test_size=int(n_val), stratify=y, random_state=seed)
+    # the same call as recipes.hrl's split_test (written at the same time): same split
+    val_idx, test_idx = train_test_split(idx, train_size=int(n_val), stratify=y, random_state=seed)
     return np.sort(val_idx), np.sort(test_idx)
 
 
@@ -420,8 +421,9 @@ def _drumn(threshold: bool) -> Callable[[Settings], Candidates]:
         from bridge.models.drumn import DRUMN
 
         kw = _dcca_kw(s)
-        kw["hidden"] = _hidden(s, (256,))
-        return [("", DRUMN(threshold=threshold, **kw))]
+        kw.update(hidden=_hidden(s, (256, 256)), learning_rate=1e-3)
+        weights = (1.0,) if s.smoke else (0.1, 1.0)
+        return [(f"λ={w}", DRUMN(threshold=threshold, recon_weight=w, **kw)) for w in weights]
 
     return build
 
