@@ -493,6 +493,28 @@ def test_multimodal_pathways_and_state_dict(mdbn):
         assert torch.equal(other(x), enc(x))
 
 
+def test_multimodal_generate_meanfield_from_tops(strong):
+    # mdbn.generate(method="meanfield") == the unrolled target pathway's decoder applied
+    # to the inferred top that return_pathways gives
+    model, views = strong
+    model = copy.deepcopy(model)
+    params = model.pathways_["text"].layers_[0].model_.params
+    params["weights"] = params["weights"] * 5.0  # so that the words depend on the top
+    enc = to_torch(model)
+    dec = unroll(model.pathways_["text"])
+    given = {"image": views["image"][:20]}
+    with torch.no_grad():
+        _, tops = enc({"image": torch.as_tensor(given["image"])}, steps=3, return_pathways=True)
+        words = dec.decode(tops["text"])
+    ref = model.generate("text", given=given, steps=3, method="meanfield")
+    d = maxdiff(words, ref)
+    report("MultimodalDBN generate text (meanfield) via unroll(...).decode", d)
+    with torch.no_grad():  # power: the inferred top matters
+        off = maxdiff(dec.decode(torch.zeros_like(tops["text"])), ref)
+    report("generated text from a zero top instead (power)", off)
+    assert d <= TOL32 and off > POWER
+
+
 def test_multimodal_dtype_and_sparse(mdbn):
     model, views = mdbn
     enc = to_torch(model, dtype=torch.float64)
