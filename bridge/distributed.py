@@ -70,6 +70,7 @@ __all__ = [
     "BatchShardSampler",
     "DataParallelStep",
     "Shard",
+    "draw_as_single",
     "gather_rows",
     "init",
     "is_active",
@@ -366,6 +367,49 @@ def gather_rows(t: torch.Tensor) -> torch.Tensor:
     return torch.cat([p[:s] for p, s in zip(parts, sizes)])
 
 
+def draw_as_single(
+    generator: torch.Generator, offset: int, n: int, total: int, call: Callable[[], Any]
+) -> tuple[Any, str]:
+    """Run ``call()`` (a loss on rows ``offset : offset + n`` of a global batch of ``total``
+    rows) so that its per-row uniform draws from ``generator`` are the ones a single
+    process draws for those rows, ``torch.rand(total)[offset : offset + n]``.
+
+    Before the call the stream skips the ``offset`` draws of the ranks before this one;
+    after it, the generator state is compared with a probe.  No draw: the skip is undone.
+    One uniform float per row: the draws of the ranks after this one are skipped too.
+    Either way every rank ends where the single process ends.  Any other pattern cannot
+    be matched: the stream is set to the state after ``total`` uniform draws (the same on
+    every rank, so shuffles stay in step) and the pattern is reported as ``"other"``.
+
+    Returns
+    -------
+    out
+        What ``call()`` returned.
+    pattern : {"none", "rows", "other"}
+    """
+    g = generator
+    s0 = g.get_state()
+    if offset:
+        torch.rand(offset, generator=g)
+    out = call()
+    s1 = g.get_state()
+    probe = torch.Generator()
+    probe.set_state(s0)
+    if offset:
+        torch.rand(offset, generator=probe)
+    if torch.equal(s1, probe.get_state()):  # the loss drew nothing
+        g.set_state(s0)
+        return out, "none"
+    torch.rand(n, generator=probe)
+    if torch.equal(s1, probe.get_state()):  # one uniform per row
+        if total - offset - n:
+            torch.rand(total - offset - n, generator=g)
+        return out, "rows"
+    g.set_state(s0)
+    torch.rand(total, generator=g)
+    return out, "other"
+
+
 # ----------------------------------------------------------------------------- one step
 
 
@@ -480,36 +524,10 @@ class DataParallelStep:
         return local, value, B
 
     def _draw_as_single(self, shard: Shard, call: Callable[[], torch.Tensor]) -> torch.Tensor:
-        """Run the loss so that its per-row uniform draws are those of its rows' positions
-        in the single-process draw for the whole global batch.
-
-        Before the call the stream skips the ``offset`` draws of the ranks before this one;
-        after it, the state is compared with a probe: no draw -> the skip is undone; one
-        uniform float per local row -> the draws of the ranks after this one are skipped
-        too (every rank then ends where the single process ends).  Any other pattern
-        cannot be matched: the stream is reset to a state common to all ranks and a
-        warning says the run equals one process in distribution only.
-        """
-        g = self.generator
-        s0 = g.get_state()
-        off, n, B = shard.offset, len(shard.index), sum(shard.sizes)
-        if off:
-            torch.rand(off, generator=g)
-        out = call()
-        s1 = g.get_state()
-        probe = torch.Generator()
-        probe.set_state(s0)
-        if off:
-            torch.rand(off, generator=probe)
-        if torch.equal(s1, probe.get_state()):  # the loss drew nothing
-            g.set_state(s0)
-            return out
-        torch.rand(n, generator=probe)
-        if torch.equal(s1, probe.get_state()):  # one uniform per row
-            if B - off - n:
-                torch.rand(B - off - n, generator=g)
-            return out
-        if not self._warned:
+        out, pattern = draw_as_single(
+            self.generator, shard.offset, len(shard.index), sum(shard.sizes), call
+        )
+        if pattern == "other" and not self._warned:
             logger.warning(
                 "%s: the loss draws random numbers in a pattern other than one uniform per "
                 "row; data-parallel training equals single-process training in "
@@ -517,8 +535,6 @@ class DataParallelStep:
                 self.desc,
             )
             self._warned = True
-        g.set_state(s0)
-        torch.rand(B, generator=g)
         return out
 
     def broadcast(self, value: float) -> float:

@@ -3,6 +3,7 @@ global batch B give the parameters and embeddings of one process with batch B.""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import socket
@@ -312,3 +313,31 @@ def test_objective_modes():
     assert bd.objective_mode(Unknown) is None
     assert "DCCAE cannot be trained" in bd.refusal(DCCAE)
     assert "BimodalAE" in bd.refusal(DCCAE)  # lists the models that can
+
+
+@pytest.mark.parametrize("draw", ["rows", "none", "other"])
+def test_draws_match_the_single_process_rows(draw):
+    B, sizes = 25, bd.shard_sizes(25, 3)
+
+    def loss(n, g):
+        if draw == "rows":
+            return torch.rand(n, generator=g)
+        if draw == "other":
+            return torch.randn(n, 2, generator=g)
+        return torch.zeros(n)
+
+    single_gen = torch.Generator().manual_seed(5)
+    ref = loss(B, single_gen)
+    for r in range(3):  # three ranks, each with its own identically seeded generator
+        g = torch.Generator().manual_seed(5)
+        off = sum(sizes[:r])
+        call = functools.partial(loss, sizes[r], g)
+        out, pattern = bd.draw_as_single(g, off, sizes[r], B, call)
+        assert pattern == draw
+        if draw == "other":  # cannot match; every rank ends in the same state
+            common = torch.Generator().manual_seed(5)
+            torch.rand(B, generator=common)
+            assert torch.equal(g.get_state(), common.get_state())
+        else:
+            assert torch.equal(out, ref[off : off + sizes[r]])
+            assert torch.equal(g.get_state(), single_gen.get_state())  # in step with one process
