@@ -41,9 +41,11 @@ JointAE, CrossModalAE); ``"gather"`` -- a statistic of the whole batch computed 
 rows gathered from all ranks with :func:`gather_rows` (which keeps gradients); and
 ``"refuse"`` -- DCCA and DCCAE (their correlation objective is a statistic of the whole
 batch; they raise a :class:`~boltz.errors.ConfigError` naming the model).  Code that
-calls :func:`~bridge.models._torch_utils.train_loop` itself (DRUMN, SDML) must pass
+calls :func:`~bridge.models._torch_utils.train_loop` itself must pass
 ``distributed="mean"`` or ``"gather"``; without it ``train_loop`` refuses to run under
-an initialised process group rather than silently optimise another objective.
+an initialised process group rather than silently optimise another objective (so
+DRUMN and SDML, which do not pass it, are refused; DM2C has its own loop and trains
+the whole model on every rank).
 Inside :func:`replicated` every rank trains the whole model on its own (no DDP).
 """
 
@@ -67,6 +69,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "KNOWN_OBJECTIVES",
+    "MODES",
     "BatchShardSampler",
     "DataParallelStep",
     "Shard",
@@ -78,6 +81,7 @@ __all__ = [
     "objective_mode",
     "quiet_logs",
     "rank",
+    "refusal",
     "replicated",
     "shard_sizes",
     "world_size",
