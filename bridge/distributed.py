@@ -347,27 +347,48 @@ class BatchShardSampler(DistributedSampler):
         return sum(shard_sizes(b, self.num_replicas)[self.rank] for b in self._global_sizes())
 
 
+class _AllGather(torch.autograd.Function):
+    """``all_gather`` of equal-shape tensors, stacked to (world, ...), with a backward.
+
+    Every rank's loss depends on every rank's rows, so the gradient of this rank's input
+    is the sum over ranks of the gradients of its slot: an ``all_reduce`` (gloo has no
+    reduce-scatter), of which each rank keeps its own slot.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, t: torch.Tensor, group: Any) -> torch.Tensor:
+        ctx.group = group
+        ctx.rank = dist.get_rank(group)
+        parts = [torch.empty_like(t) for _ in range(dist.get_world_size(group))]
+        dist.all_gather(parts, t, group=group)
+        return torch.stack(parts)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        grad = grad.contiguous().clone()
+        dist.all_reduce(grad, group=ctx.group)
+        return grad[ctx.rank], None
+
+
 def gather_rows(t: torch.Tensor) -> torch.Tensor:
     """The rows of ``t`` from every rank, in global-batch order, with gradients.
 
     Inside a data-parallel training step of a ``"gather"`` objective, ``t`` holds this
     rank's rows of the global batch (any trailing shape); the result holds the whole
-    global batch (``torch.distributed.nn.functional.all_gather``, whose backward sums the
-    gradients of every rank's copy).  Shards of unequal size are padded for the
-    collective and cut back.  Anywhere else (a single process, validation, inference)
-    ``t`` is returned unchanged, so a loss written with it is the same code in both.
+    global batch, and its backward sends every rank's gradient of this rank's rows back
+    here (summed).  Shards of unequal size are padded for the collective and cut back.
+    Anywhere else (a single process, validation, inference) ``t`` is returned
+    unchanged, so a loss written with it is the same code in both.
     """
     cur = _GATHER.get()
     if cur is None:
         return t
     sizes, group = cur
-    from torch.distributed.nn.functional import all_gather
-
     m = max(sizes)
     if t.shape[0] < m:
         pad = t.new_zeros((m - t.shape[0], *t.shape[1:]))
         t = torch.cat([t, pad])
-    parts = all_gather(t.contiguous(), group=group)
+    parts = _AllGather.apply(t.contiguous(), group)
     return torch.cat([p[:s] for p, s in zip(parts, sizes)])
 
 

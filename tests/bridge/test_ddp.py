@@ -62,6 +62,8 @@ def _models() -> dict[str, tuple[TorchMultiViewModel, bool]]:
         "bimodal": (BimodalAE(hidden=(16,), n_components=6, epochs=6, **COMMON), True),
         "corr": (CorrAE(hidden=(16,), n_components=6, epochs=5, **COMMON), False),
         "dcca": (GatheredDCCA(hidden=(16,), n_components=3, epochs=4, **COMMON), False),
+        "joint": (JointAE(drop_rate=2 / 3, epochs=4, **COMMON), True),
+        "cross": (CrossModalAE(variant="I", epochs=4, **COMMON), False),
     }
 
 
@@ -164,7 +166,7 @@ def _info(out: Path, rank: int) -> dict:
 
 
 @pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
-@pytest.mark.parametrize("name", ["bimodal", "corr", "dcca"])
+@pytest.mark.parametrize("name", ["bimodal", "corr", "dcca", "joint", "cross"])
 def test_two_processes_equal_one(ddp_run, single, name):
     p0 = np.load(ddp_run / f"{name}.params.0.npz")
     p1 = np.load(ddp_run / f"{name}.params.1.npz")
@@ -191,7 +193,7 @@ def test_two_processes_equal_one(ddp_run, single, name):
 
 @pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
 def test_only_rank_zero_writes_checkpoints(ddp_run, single):
-    for name in ("bimodal", "corr", "dcca"):
+    for name in ("bimodal", "corr", "dcca", "joint", "cross"):
         assert (ddp_run / f"{name}.0.pt").exists()
         assert not (ddp_run / f"{name}.1.pt").exists()
     m = BimodalAE.load(ddp_run / "bimodal.0.pt")
