@@ -902,6 +902,11 @@ class TorchMultiViewModel(MultiViewModel):
         model = cls(**params)
         model.view_names_ = tuple(meta["view_names"])
         model.n_features_in_ = dict(meta["n_features_in"])
+        if set(model.view_names_) != set(model.n_features_in_):
+            raise CheckpointError(
+                f"{path}: view names {list(model.view_names_)} do not match the feature "
+                f"counts saved for {sorted(model.n_features_in_)}."
+            )
         model._device = resolve_device(device)
         arrays = {k: v.numpy() for k, v in payload["arrays"].items()}
         model.preprocess_ = {
@@ -925,13 +930,24 @@ class TorchMultiViewModel(MultiViewModel):
         return model
 
     def _self_check(self) -> None:
-        """Embed one all-zero row per view: a loaded model must produce finite codes of
-        consistent shapes (catches preprocessing or extra arrays that do not fit)."""
-        probe = {k: np.zeros((1, int(n))) for k, n in self.n_features_in_.items()}
-        with np.errstate(all="ignore"):
-            out = self.transform(probe)
-        if set(out) != set(probe) or not all(np.all(np.isfinite(v)) for v in out.values()):
-            raise CheckpointError("the loaded model does not embed a zero input to finite codes")
+        """Embed zero rows: a loaded model must run ``transform`` and return one code
+        per given view (catches preprocessing or extra arrays whose shapes do not fit
+        the network).  All views together are tried first, then each view alone,
+        since some models accept only some combinations (DM2C: one view per row;
+        CrossModalAE: the image).  The values are not judged: a zero row may
+        legitimately map to NaN (e.g. a zero word-vector norm)."""
+        zeros = {k: np.zeros((1, int(n))) for k, n in self.n_features_in_.items()}
+        probes = [zeros] + [{k: v} for k, v in zeros.items()] if len(zeros) > 1 else [zeros]
+        for probe in probes:
+            try:
+                with np.errstate(all="ignore"):
+                    out = self.transform(probe)
+            except DataError:  # this combination of views is not accepted by the model
+                continue
+            if not out or any(np.asarray(v).shape[0] != 1 for v in out.values()):
+                raise CheckpointError("the loaded model returns codes of the wrong shape")
+            return
+        raise CheckpointError("the loaded model embeds no combination of its views")
 
 
 # ----------------------------------------------------------------------------- view codecs
