@@ -99,6 +99,17 @@ def test_retrieval_far_above_chance(fitted, data):
         assert mean_average_precision(Z[a], Z[b], yte, yte) > 2 * chance
 
 
+def test_codes_are_unit_norm_unless_normalize_is_off(fitted, data):
+    tr, ytr, te, _ = data
+    for Z in fitted.transform(two(te)).values():
+        np.testing.assert_allclose(np.linalg.norm(Z, axis=1), 1.0, rtol=1e-5)
+    raw = SDML(**{**FAST, "epochs": 3}, normalize=False).fit(two(tr), ytr)
+    norms = np.linalg.norm(raw.transform(two(te))["view0"], axis=1)
+    assert np.abs(norms - 1.0).max() > 0.05
+    with pytest.raises(ConfigError, match="normalize"):
+        SDML(normalize="yes").fit(two(tr), ytr)
+
+
 def test_add_view_leaves_the_fitted_networks_bitwise_unchanged(fitted, data):
     tr, ytr, te, yte = data
     m = clone(fitted).fit(two(tr), ytr)

@@ -1,0 +1,327 @@
+"""DM2C (Jiang et al., NeurIPS 2019): clustering mixed-modal Wikipedia articles.
+
+Mixed-modal data (the paper's setting): every article is given as its image *or*
+its text, never both, and nothing pairs an image with a text.  Built here from the
+Wikipedia cross-modal dataset (Rasiwasia et al. 2010), standard split: the 2,173
+training pairs are permuted (``--seed``) and the first half keeps only its image,
+the second half only its text (1,087 images + 1,086 texts of *different*
+articles); the 693 test pairs likewise (347 + 346).  Image: SIFT-128 bag of visual
+words, z-scored; text: bag of words over the 2,000 most frequent training words
+(log1p, L2-normalised rows, centred, one global scale; as docs/models_ae.md).
+
+DM2C (``bridge.models.dm2c.DM2C``): modality autoencoders pretrained alone, then
+cross-modal generators G_it / G_ti with L1 cycle-consistency (λ1) and WGAN-GP
+critics in the two latent spaces, reconstruction weighted by λ2; every sample is
+mapped into the image latent space (a text via G_ti) and k-means (10 clusters, 20
+restarts) is run on the unified codes of the training set; test samples go to the
+nearest centre.
+
+Baselines on the same features and mixed sets (k-means, 10 clusters, 20 restarts):
+  kmeans_concat    every sample as [image features, text features] with the missing
+                   part at the training mean (0 after standardisation)
+  kmeans_image, kmeans_text
+                   k-means on one modality's samples alone (scored on that subset;
+                   no cross-modal assignment at all)
+  cca_paired, cca_paired_ridge
+                   k-means in a 10-d CCA space fitted on the *paired* training
+                   articles (relative ridge 1e-4 / 0.1): an oracle with pairing
+                   information DM2C does not get
+and, from the same trained DM2C networks, dm2c_textspace: every sample mapped into
+the *text* latent space instead (images through G_it), k-means there.
+
+metrics.json (flat keys; M a method: dm2c, dm2c_textspace, kmeans_concat,
+kmeans_image, kmeans_text, cca_paired, cca_paired_ridge; S the split: train (the
+clustered mixed set) or test (assigned to the learned centres); X one of acc, nmi,
+ari, f_score, purity):
+  M_S_X             mean over the seeds
+  M_S_X_std         standard deviation over the seeds (0 for one seed)
+  dm2c_S_image_X, dm2c_S_text_X
+                    DM2C scored on the image / text samples of the mixed set alone
+  seeds             the model seeds (split seed --seed, models --seed .. --seed+n-1)
+  dm2c_fit_seconds, dm2c_fit_cpu_seconds
+                    mean training time per seed (wall clock / CPU time of the process)
+  n_train_image, n_train_text, n_test_image, n_test_text
+  wall_seconds
+Also results.md (the table beside the paper's) and clusters.png.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._common import base_parser, finish, setup, start_figure
+from .sdml import bow_features, zscore
+
+log = logging.getLogger("recipes.dm2c")
+
+__all__ = ["PAPER_WIKIPEDIA", "main", "mixed_split"]
+
+SCORES = ("acc", "nmi", "ari", "f_score", "purity")
+#: Baseline name -> relative ridge of the paired CCA (bridge.baselines.CCA ``reg``).
+CCA_RIDGES = {"cca_paired": 1e-4, "cca_paired_ridge": 0.1}
+#: DM2C poster/paper, "Performance comparisons on Wikipedia" (their 2048-d features,
+#: 1,910 training / 256 test samples).
+PAPER_WIKIPEDIA = {
+    "DM2C (paper)": {
+        "acc": 0.2720,
+        "ari": 0.0558,
+        "nmi": 0.1543,
+        "f_score": 0.1878,
+        "purity": 0.3075,
+    },
+    "k-means (paper)": {
+        "acc": 0.2291,
+        "ari": 0.0166,
+        "nmi": 0.1003,
+        "f_score": 0.1857,
+        "purity": 0.2301,
+    },
+    "IMSAT (paper)": {
+        "acc": 0.2521,
+        "ari": 0.0573,
+        "nmi": 0.1093,
+        "f_score": 0.1738,
+        "purity": 0.2720,
+    },
+}
+
+
+def mixed_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``n`` pairs that keep only their first / only their second modality.
+
+    A seeded permutation: its first ``ceil(n / 2)`` entries keep the image, the rest
+    the text; both returned sorted.  No pair contributes both modalities.
+
+    Returns
+    -------
+    image_rows, text_rows : ndarray of int
+    """
+    perm = np.random.default_rng(seed).permutation(n)
+    h = (n + 1) // 2
+    return np.sort(perm[:h]), np.sort(perm[h:])
+
+
+def _kmeans(Z: np.ndarray, seed: int, n_init: int) -> Any:
+    from sklearn.cluster import KMeans
+
+    return KMeans(n_clusters=10, n_init=n_init, random_state=seed).fit(Z)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Command line entry point; returns the metrics written to ``metrics.json``."""
+    import torch
+
+    from boltz.datasets import load_wikipedia_bow
+    from bridge.baselines import CCA
+    from bridge.metrics import clustering_report
+    from bridge.models.dm2c import DM2C, mix_views
+
+    p = base_parser("dm2c", __doc__, "runs/dm2c")
+    p.add_argument("--seeds", type=int, default=3, help="model seeds (default 3)")
+    p.add_argument("--pretrain-epochs", type=int, default=100, help="autoencoders alone (100)")
+    p.add_argument("--epochs", type=int, default=100, help="joint adversarial epochs (100)")
+    p.add_argument("--lambda-cyc", type=float, default=1.0, help="λ1, cycle weight (1)")
+    p.add_argument("--lambda-rec", type=float, default=1.0, help="λ2, reconstruction weight (1)")
+    p.add_argument("--n-critic", type=int, default=5, help="critic steps per generator step (5)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1)")
+    args = p.parse_args(argv)
+    out = setup(args)
+    torch.set_num_threads(args.threads)
+
+    d = load_wikipedia_bow(args.data, n_words=2000)
+    Ctr, Cte = d.counts_train.toarray(), d.counts_test.toarray()
+    feats = {
+        "train": (zscore(d.image_train, d.image_train), bow_features(Ctr, Ctr), d.y_train),
+        "test": (zscore(d.image_test, d.image_train), bow_features(Cte, Ctr), d.y_test),
+    }
+    n_init = 20
+    if args.smoke:
+        feats = {k: tuple(a[:200] for a in v) for k, v in feats.items()}
+        n_init = 2
+    sets: dict[str, dict[str, Any]] = {}
+    for s, (img, txt, y) in feats.items():
+        ia, ib = mixed_split(len(y), args.seed + (0 if s == "train" else 1))
+        views, mod = mix_views({"image": img[ia], "text": txt[ib]})
+        sets[s] = {
+            "views": views,
+            "mod": mod,
+            "y": np.concatenate([y[ia], y[ib]]),
+            "concat": np.nan_to_num(np.hstack([views["image"], views["text"]])),
+        }
+    seeds = [args.seed + i for i in range(1 if args.smoke else args.seeds)]
+    img_tr, txt_tr, _ = feats["train"]
+    per_seed: dict[str, list[dict[str, float]]] = {}
+
+    def add(key: str, y: np.ndarray, labels: np.ndarray) -> None:
+        per_seed.setdefault(key, []).append(clustering_report(y, labels))
+
+    ccas = {
+        name: CCA(n_components=10, reg=reg).fit({"image": img_tr, "text": txt_tr})
+        for name, reg in CCA_RIDGES.items()
+    }
+
+    def cca_space(cca: Any, S: dict[str, Any]) -> np.ndarray:
+        Z = np.empty((len(S["mod"]), 10))
+        for i, v in enumerate(("image", "text")):
+            rows = S["mod"] == i
+            Z[rows] = cca.transform({v: S["views"][v][rows]})[v]
+        return Z
+
+    fit_times: list[float] = []
+    cpu_times: list[float] = []
+    last_dm2c = None
+    for seed in seeds:
+        log.info("seed %d: DM2C", seed)
+        model = DM2C(
+            n_clusters=10,
+            lambda_cyc=args.lambda_cyc,
+            lambda_rec=args.lambda_rec,
+            n_critic=args.n_critic,
+            pretrain_epochs=2 if args.smoke else args.pretrain_epochs,
+            epochs=2 if args.smoke else args.epochs,
+            n_init=n_init,
+            standardize=False,
+            random_state=seed,
+            progress=None if args.progress_flag == "auto" else bool(args.progress_flag),
+        )
+        if args.smoke:
+            model.set_params(hidden=(32,), latent=16, generator_hidden=(16,), critic_hidden=(8,))
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.fit(sets["train"]["views"])
+        fit_times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
+        last_dm2c = model
+        for s, S in sets.items():
+            lab = model.labels_ if s == "train" else model.predict(S["views"])
+            add(f"dm2c_{s}", S["y"], lab)
+            for i, v in enumerate(("image", "text")):
+                add(f"dm2c_{s}_{v}", S["y"][S["mod"] == i], lab[S["mod"] == i])
+        # the same trained networks, unified into the text latent space instead
+        # (images through G_it): k-means on those codes
+        alt = copy.copy(model)
+        alt.unify_ = "text"
+        km = _kmeans(alt.embed(sets["train"]["views"]), seed, n_init)
+        add("dm2c_textspace_train", sets["train"]["y"], km.labels_)
+        add("dm2c_textspace_test", sets["test"]["y"], km.predict(alt.embed(sets["test"]["views"])))
+
+        log.info("seed %d: baselines", seed)
+        km = _kmeans(sets["train"]["concat"], seed, n_init)
+        add("kmeans_concat_train", sets["train"]["y"], km.labels_)
+        add("kmeans_concat_test", sets["test"]["y"], km.predict(sets["test"]["concat"]))
+        for i, v in enumerate(("image", "text")):
+            Ztr = sets["train"]["views"][v][sets["train"]["mod"] == i]
+            Zte = sets["test"]["views"][v][sets["test"]["mod"] == i]
+            km = _kmeans(Ztr, seed, n_init)
+            add(f"kmeans_{v}_train", sets["train"]["y"][sets["train"]["mod"] == i], km.labels_)
+            add(f"kmeans_{v}_test", sets["test"]["y"][sets["test"]["mod"] == i], km.predict(Zte))
+
+        for name, cca in ccas.items():
+            km = _kmeans(cca_space(cca, sets["train"]), seed, n_init)
+            add(f"{name}_train", sets["train"]["y"], km.labels_)
+            add(f"{name}_test", sets["test"]["y"], km.predict(cca_space(cca, sets["test"])))
+
+    metrics: dict[str, Any] = {}
+    for key, reps in per_seed.items():
+        for x in SCORES:
+            vals = np.array([r[x] for r in reps])
+            metrics[f"{key}_{x}"] = float(vals.mean())
+            metrics[f"{key}_{x}_std"] = float(vals.std())
+    metrics.update(
+        {
+            "seeds": seeds,
+            "dm2c_fit_seconds": round(float(np.mean(fit_times)), 2),
+            "dm2c_fit_cpu_seconds": round(float(np.mean(cpu_times)), 2),
+            "n_train_image": int((sets["train"]["mod"] == 0).sum()),
+            "n_train_text": int((sets["train"]["mod"] == 1).sum()),
+            "n_test_image": int((sets["test"]["mod"] == 0).sum()),
+            "n_test_text": int((sets["test"]["mod"] == 1).sum()),
+        }
+    )
+    _figure(last_dm2c, sets["train"], out)
+    finish(args, out, metrics)
+    metrics["wall_seconds"] = json.loads((out / "metrics.json").read_text())["wall_seconds"]
+    (out / "results.md").write_text(_results_md(metrics, args))
+    return metrics
+
+
+def _figure(model: Any, S: dict[str, Any], out: Path) -> None:
+    """2-D PCA of the unified training codes, coloured by class, marked by modality."""
+    from sklearn.decomposition import PCA
+
+    Z = model.embed(S["views"])
+    P = PCA(n_components=2, random_state=0).fit_transform(Z)
+    plt = start_figure()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), sharex=True, sharey=True)
+    for ax, (i, v) in zip(axes, enumerate(("image", "text (via G_ti)"))):
+        rows = S["mod"] == i
+        sc = ax.scatter(P[rows, 0], P[rows, 1], c=S["y"][rows], cmap="tab10", s=6, vmin=0, vmax=9)
+        ax.set_title(f"unified codes of the {v} samples")
+        ax.set_xlabel("PC 1")
+    axes[0].set_ylabel("PC 2")
+    fig.colorbar(sc, ax=axes, label="class", fraction=0.03)
+    fig.savefig(out / "clusters.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _results_md(m: dict[str, Any], args: Any) -> str:
+    cols = ("acc", "ari", "nmi", "f_score", "purity")
+    head = "| method | split | " + " | ".join(cols) + " |"
+    lines = [
+        f"# DM2C on mixed-modal Wikipedia (seeds {m['seeds']}{', smoke' if args.smoke else ''})",
+        "",
+        f"Training mixed set: {m['n_train_image']} images + {m['n_train_text']} texts; test: "
+        f"{m['n_test_image']} + {m['n_test_text']}.  Mean ± std over the seeds.",
+        "",
+        head,
+        "|---|---|" + "---:|" * len(cols),
+    ]
+    rows = [
+        ("DM2C", "dm2c"),
+        ("k-means, zero-filled concatenation", "kmeans_concat"),
+        ("k-means, image samples only", "kmeans_image"),
+        ("k-means, text samples only", "kmeans_text"),
+        ("DM2C scored on its image samples", "dm2c_{s}_image"),
+        ("DM2C scored on its text samples", "dm2c_{s}_text"),
+        ("DM2C codes unified in the text space", "dm2c_textspace"),
+        ("k-means in paired-CCA space (oracle, ridge 1e-4)", "cca_paired"),
+        ("k-means in paired-CCA space (oracle, ridge 0.1)", "cca_paired_ridge"),
+    ]
+    for s in ("train", "test"):
+        for title, key in rows:
+            k = key.format(s=s) if "{s}" in key else f"{key}_{s}"
+            cells = [f"{m[f'{k}_{x}']:.4f} ± {m[f'{k}_{x}_std']:.4f}" for x in cols]
+            lines.append(f"| {title} | {s} | " + " | ".join(cells) + " |")
+    for title, ref in PAPER_WIKIPEDIA.items():
+        lines.append(f"| {title} | – | " + " | ".join(f"{ref[x]:.4f}" for x in cols) + " |")
+    gap = {x: m[f"dm2c_test_{x}"] - PAPER_WIKIPEDIA["DM2C (paper)"][x] for x in cols}
+    lines += [
+        "",
+        "Gap of our DM2C (test) to the paper's: "
+        + ", ".join(f"{x} {gap[x]:+.4f}" for x in cols)
+        + f".  DM2C training time {m['dm2c_fit_seconds']:.0f} s per seed; wall "
+        f"{m['wall_seconds']:.0f} s.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cli() -> int:
+    """``python -m recipes.dm2c``: a failure is one line on stderr and exit status 1."""
+    try:
+        main()
+    except (FileNotFoundError, ValueError, RuntimeError, OSError) as e:
+        print(f"recipes.dm2c: error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
