@@ -324,7 +324,7 @@ def _k(s: Settings) -> int:
 def _cca(s: Settings) -> Candidates:
     from bridge.baselines import CCA
 
-    regs = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0)
+    regs = (1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)
     return [(f"reg={r:g}", CCA(n_components=_k(s), reg=r)) for r in regs]
 
 
@@ -332,7 +332,7 @@ def _kcca(kernel: str) -> Callable[[Settings], Candidates]:
     def build(s: Settings) -> Candidates:
         from bridge.baselines import KCCA
 
-        regs = (1e-1,) if s.smoke else (1e-2, 1e-1, 1.0)
+        regs = (1.0,) if s.smoke else (1e-1, 1.0, 10.0)
         return [
             (
                 f"reg={r:g}",
@@ -374,7 +374,7 @@ def _corr(variant: str) -> Callable[[Settings], Candidates]:
         from bridge.models.corr_ae import CorrAE
 
         kw = _nn(s, standardize=False)
-        alphas = (0.5,) if s.smoke else (0.2, 0.5, 0.8)
+        alphas = (0.5,) if s.smoke else (0.2, 0.5, 0.8, 0.9)
         return [
             (
                 f"α={a}",
