@@ -32,15 +32,19 @@ modality missing) and **inconsistent** (anomalous pairs), combining three pieces
 3. **Adaptive instance weights** (eqs. 5-6).  Every time an instance is in a
    minibatch its energy ``E_k(x_ik)`` and its correlation score ``C_i`` -- its term
    of the canonical-correlation trace, ``sum_l u_il v_il`` with ``u, v`` the
-   batch's canonical variates -- are stored; the last ``history`` (8 in the paper)
-   values form ``H_ik``.  The weights are the variance of that history plus its
-   confidence interval (Active Bias, Chang et al. 2017)::
+   batch's canonical variates -- are turned into a "probability" in (0, 1) within
+   the batch (:func:`batch_probability`: a logistic of the median/MAD z-score, low
+   for high energy / low correlation; the paper stores "energy probabilities") and
+   stored; the last ``history`` (8 in the paper) values form ``H_ik``.  The weights
+   are the variance of that history plus its confidence interval (Active Bias,
+   Chang et al. 2017)::
 
        std_conf(H) = sqrt( var(H) + var(H)² / (|H| - 1) )
-       ω_ik = std_conf(H of E_k(x_ik))         (feature anomalies: low ω in every modality)
-       γ_i  = std_conf(H of C_i)              (class anomalies: low γ)
+       ω_ik = std_conf(H of p(E_k(x_ik)))      (feature anomalies: low ω in every modality)
+       γ_i  = std_conf(H of p(C_i))           (class anomalies: low γ)
 
-   normalised to mean 1 within the minibatch.  The objective becomes (eq. 6)::
+   normalised to mean 1 within the minibatch (1 while fewer than two values are
+   stored).  A weight uses the history up to the previous visit.  The objective becomes (eq. 6)::
 
        min  -corr_γ(f_1(X_1^c), f_2(X_2^c))  +  λ sum_k 1/|B_k| sum_i ω_ik ℓ_re(x_ik)
 
@@ -61,6 +65,10 @@ the projections ``U_k``; ``transform`` returns ``U_k' (f_k(x) - mean_k)``.
 Missing modalities: a row that is NaN in every column of a view (or marked False in
 ``observed``) is missing there; it still contributes its other modality's
 reconstruction.
+
+Early stopping (``views_val``): the parameters of the best validation epoch are
+restored, and so is the weight history as it stood after that epoch, so that
+``feature_weights_`` / ``pair_weights_`` belong to the returned networks.
 """
 
 from __future__ import annotations
