@@ -21,12 +21,14 @@ Features (the same for every method of a family):
            recipes/configs/wikipedia.toml (recipes.pretrain; written under
            OUT/mdbn/ or --mdbn-dir, resumed when already there).  Retrieval codes: the joint
            layer P(h | one view), the other view inferred by mean-field, centred
-           on the training mean of each view's codes.
+           on the training mean of each view's codes.  HRL (its own step-1 SRBMs
+           and multimodal DBN, bridge.models.hrl) takes the same raw views.
 
 Methods (--methods, comma-separated; default all):
   cca, kcca_poly, kcca_rbf, cfa, bimodal_ae, corr_ae, corr_cross_ae, corr_full_ae,
   dcca, dccae, drumn, drumn_thres, sdml (supervised: uses the training labels),
-  joint_ae, cross_modal_ae_i, cross_modal_ae_ii, mdbn.
+  joint_ae, cross_modal_ae_i, cross_modal_ae_ii, mdbn, hrl (bridge.models.hrl.HRL
+  with the paper's widths, on the mdbn features; supervised).
 
 Metrics (bridge.metrics, test pairs, each image queries the test texts and vice
 versa; labels: the 10 classes).  metrics.json has the flat keys, for every method M:
@@ -97,14 +99,14 @@ def wikipedia_split(
     -------
     val_idx, test_idx : ndarray of int, shapes (n_val,), (n - n_val,)
         Sorted row indices into the standard test set; disjoint, together all rows.
-    """
-    from sklearn.model_selection import train_test_split
 
-    y = np.asarray(y_test)
-    idx = np.arange(len(y))
-    # the same call as recipes.hrl's split_test (written at the same time): same split
-    val_idx, test_idx = train_test_split(idx, train_size=int(n_val), stratify=y, random_state=seed)
-    return np.sort(val_idx), np.sort(test_idx)
+    Notes
+    -----
+    ``recipes.hrl.split_test`` itself, so the two recipes score the same rows.
+    """
+    from .hrl import split_test
+
+    return split_test(np.asarray(y_test), int(n_val), seed)
 
 
 # --------------------------------------------------------------------- features
@@ -464,6 +466,26 @@ def _mdbn(s: Settings) -> Candidates:
     ]
 
 
+def _hrl(s: Settings) -> Candidates:
+    from bridge.models.hrl import HRL
+
+    if s.smoke:
+        kw: dict[str, Any] = dict(
+            friendly_hidden=(16, 16, 16),
+            mutual_hidden={"image": (16, 16), "text": (16, 16)},
+            joint_hidden=16,
+            rbm_epochs=1,
+            joint_ae_hidden=16,
+            ff_hidden=(16, 16, 16),
+            n_bae_max=2,
+            epochs=2,
+        )
+    else:  # the paper's widths (bridge.models.hrl defaults), image pathway 2048 -> 1024
+        kw = dict(mutual_hidden={"image": (2048, 1024), "text": (1024, 1024)})
+    progress = None if s.progress == "auto" else s.progress
+    return [("", HRL(random_state=s.seed, progress=progress, **kw))]
+
+
 METHODS: dict[str, Method] = {
     "cca": Method("CCA", "shared", _cca),
     "kcca_poly": Method("KCCA (poly, degree 2)", "shared", _kcca("poly")),
@@ -482,6 +504,7 @@ METHODS: dict[str, Method] = {
     "cross_modal_ae_i": Method("CrossModalAE I", "flickr", _cross("I"), "text_space"),
     "cross_modal_ae_ii": Method("CrossModalAE II", "flickr", _cross("II"), "text_space"),
     "mdbn": Method("Multimodal DBN", "mdbn", _mdbn),
+    "hrl": Method("HRL", "mdbn", _hrl),
 }
 
 #: Numbers the papers report on Wikipedia: method -> list of (source, i2t, t2i).
@@ -503,6 +526,7 @@ PAPERS: dict[str, dict[str, list[tuple[str, float, float]]]] = {
         "dccae": [("SDML T3", 0.308, 0.290)],
         "sdml": [("SDML T3", 0.522, 0.488)],
         "mdbn": [("HRL T2", 0.149, 0.150)],
+        "hrl": [("HRL T2", 0.672, 0.686)],
     },
     "at50_euclidean": {
         "dcca": [("DRUMN T1", 0.1711, 0.1647)],
