@@ -15,8 +15,8 @@ cosine ranking.
 
 Experiments (--experiments, comma-separated):
   complete    DRUMN, DRUMN-Thres, DCCA, DCCAE, Corr-AE, Corr-Cross-AE, Corr-Full-AE on
-              the complete training pairs; DRUMN's λ, DCCAE's λ and each Corr-AE's α
-              chosen by validation MAP (grids in the code)
+              the complete training pairs; the λ of DRUMN, DRUMN-Thres and DCCAE and
+              each Corr-AE's α chosen by validation MAP (grids in the code)
   incomplete  0, 10, ..., 50 % of the training pairs lose one modality (half the image,
               half the text, seeded): DRUMN on all rows, DRUMN and DCCAE on the
               complete pairs only (the incomplete ones dropped)
@@ -26,8 +26,9 @@ Experiments (--experiments, comma-separated):
               per-feature mean and standard deviation); detection AUC of the learned
               weights and MAP of DRUMN, DRUMN with every weight fixed at 1
               (adaptive_weights=False) and DRUMN-Thres
-  The hyperparameters of incomplete/anomaly are those chosen by complete when it runs
-  in the same invocation, otherwise the defaults below (what it chose at seed 0).
+  The λ of incomplete/anomaly are those chosen by complete when it runs in the same
+  invocation, otherwise DEFAULTS in the code (DRUMN and DRUMN-Thres 10, DCCAE 1: what
+  complete chose at seed 0 with TF-IDF text).
 
 metrics.json keys (flat; "at50" = MAP@50 Euclidean, "all_cos" = MAP over all, cosine;
 i2t = image queries, t2i = text queries, avg = their mean):
