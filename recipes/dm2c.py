@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out = setup(args)
     torch.set_num_threads(args.threads)
 
-    d = load_wikipedia_bow(args.data, n_words=2000)
+    d = load_wikipedia_bow(args.data, n_words=200 if args.smoke else 2000)
     Ctr, Cte = d.counts_train.toarray(), d.counts_test.toarray()
     feats = {
         "train": (zscore(d.image_train, d.image_train), bow_features(Ctr, Ctr), d.y_train),

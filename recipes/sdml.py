@@ -146,7 +146,7 @@ def run_wikipedia(args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     from bridge.baselines import CCA
     from bridge.metrics import cross_modal_map
 
-    d = load_wikipedia_bow(args.data, n_words=2000)
+    d = load_wikipedia_bow(args.data, n_words=200 if args.smoke else 2000)
     Ctr, Cte = d.counts_train.toarray(), d.counts_test.toarray()
     img_tr, img_te = zscore(d.image_train, d.image_train), zscore(d.image_test, d.image_train)
     txt_tr, txt_te = bow_features(Ctr, Ctr), bow_features(Cte, Ctr)
