@@ -131,6 +131,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--lambda-cyc", type=float, default=1.0, help="λ1, cycle weight (1)")
     p.add_argument("--lambda-rec", type=float, default=1.0, help="λ2, reconstruction weight (1)")
     p.add_argument("--n-critic", type=int, default=5, help="critic steps per generator step (5)")
+    p.add_argument(
+        "--encoder-gradients",
+        action="store_true",
+        help="ablation: the cycle and adversarial terms train the encoders too (authors' code)",
+    )
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (1)")
     args = p.parse_args(argv)
     out = setup(args)
@@ -185,6 +190,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             lambda_cyc=args.lambda_cyc,
             lambda_rec=args.lambda_rec,
             n_critic=args.n_critic,
+            encoder_gradients=args.encoder_gradients,
             pretrain_epochs=2 if args.smoke else args.pretrain_epochs,
             epochs=2 if args.smoke else args.epochs,
             n_init=n_init,

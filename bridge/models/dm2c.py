@@ -215,6 +215,11 @@ class DM2C(TorchMultiViewModel):
         Adam step size of the autoencoders and generators (betas (0.5, 0.9)).
     critic_learning_rate : float, default 1e-4
         Adam step size of the critics (betas (0.5, 0.9)).
+    encoder_gradients : bool, default False
+        Let the cycle and adversarial terms train the encoders too, as the authors'
+        code does (its generator optimiser holds the autoencoders' parameters).  By
+        default the codes enter those terms as data, following the parameter lists of
+        the paper's eqs. 2-3, and the encoders learn from the reconstruction only.
     weight_decay : float, default 0.0
         Adam's L2 penalty on the autoencoders and generators.
     n_init : int, default 20
@@ -280,6 +285,7 @@ class DM2C(TorchMultiViewModel):
         batch_size: int = 128,
         learning_rate: float = 1e-4,
         critic_learning_rate: float = 1e-4,
+        encoder_gradients: bool = False,
         weight_decay: float = 0.0,
         n_init: int = 20,
         standardize: bool = True,
@@ -302,6 +308,7 @@ class DM2C(TorchMultiViewModel):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.critic_learning_rate = critic_learning_rate
+        self.encoder_gradients = encoder_gradients
         self.weight_decay = weight_decay
         self.n_init = n_init
         self.standardize = standardize
@@ -326,6 +333,10 @@ class DM2C(TorchMultiViewModel):
         check_float(self.learning_rate, "learning_rate", strict=True)
         check_float(self.critic_learning_rate, "critic_learning_rate", strict=True)
         check_float(self.weight_decay, "weight_decay")
+        if not isinstance(self.encoder_gradients, bool):
+            raise ConfigError(
+                f"encoder_gradients must be True or False; got {self.encoder_gradients!r}."
+            )
         check_int(self.n_init, "n_init")
         if not isinstance(self.standardize, bool):
             raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
@@ -570,7 +581,8 @@ class DM2C(TorchMultiViewModel):
                 rec, za, zb = rec_loss(xa, xb)
                 # L_cyc and L_adv are functions of the generators only (paper eq. 2-3):
                 # the codes enter them as data, the autoencoders learn from L_rec
-                za, zb = za.detach(), zb.detach()
+                if not self.encoder_gradients:
+                    za, zb = za.detach(), zb.detach()
                 fa, fb = G_ba(zb), G_ab(za)
                 cyc = (G_ba(fb) - za).abs().mean() + (G_ab(fa) - zb).abs().mean()
                 adv = -D_a(fa).mean() - D_b(fb).mean()

@@ -130,6 +130,18 @@ def test_unify_into_the_other_view(data):
     assert m.fit_predict(views).shape == y.shape
 
 
+def test_encoder_gradients_option_changes_the_encoders(data):
+    views, _, _ = data
+    short = {**FAST, "pretrain_epochs": 2, "epochs": 3}
+    a = DM2C(**short).fit(views)
+    b = DM2C(**short, encoder_gradients=True).fit(views)
+    enc = "encoders.a.0.weight"
+    assert not torch.equal(a.module_.state_dict()[enc], b.module_.state_dict()[enc])
+    assert np.isfinite(b.embed(views)).all()
+    with pytest.raises(ConfigError, match="encoder_gradients"):
+        DM2C(encoder_gradients=1).fit(views)
+
+
 def test_errors(fitted, data):
     views, _, _ = data
     paired = {k: np.nan_to_num(v) for k, v in views.items()}
