@@ -40,7 +40,7 @@ def test_split_is_stratified_and_fixed():
 def test_smoke_metrics_and_outputs(smoke_runs):
     out, m, _ = smoke_runs
     models = ["hrl", "joint", "no_bae", "no_ff", "no_ff_bae", "no_srbm", "no_mdbn"]
-    models += ["mdbn", "cca", "cca_bow"]
+    models += ["mdbn", "cca", "cca_bow", "sm"]
     for name in models:
         for k in ("i2t", "t2i", "avg", "i2all", "t2all", "all_avg"):
             for key in (f"{name}.{k}", f"{name}.{k}.std"):
