@@ -485,7 +485,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     metrics = json.loads((out / "metrics.json").read_text())
     models = [*variants, "mdbn", "cca", "cca_bow", "sm"]
     (out / "results.md").write_text(_results_md(metrics, models, args))
-    save_json(out / "config.json", {**cfg, "seeds": list(seeds), "argv": argv})
+    import sys
+
+    used = list(argv) if argv is not None else sys.argv[1:]
+    save_json(out / "config.json", {**cfg, "seeds": list(seeds), "argv": used})
     if not args.quiet:
         print((out / "results.md").read_text())
     return metrics
