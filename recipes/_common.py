@@ -8,12 +8,13 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-__all__ = ["base_parser", "finish", "save_json", "setup", "start_figure"]
+__all__ = ["base_parser", "finish", "run_cli", "save_json", "setup", "start_figure"]
 
 
 def base_parser(prog: str, description: str, default_out: str) -> argparse.ArgumentParser:
@@ -96,3 +97,28 @@ def finish(args: argparse.Namespace, out: Path, metrics: dict[str, Any]) -> None
     logging.getLogger("recipes").info(
         "wrote %s (%.1f s)", out / "metrics.json", metrics["wall_seconds"]
     )
+
+
+def run_cli(main: Callable[[list[str] | None], Any], name: str) -> NoReturn:
+    """``python -m recipes.NAME``: run ``main`` and exit with a meaningful status.
+
+    0 on success; 2 for a usage error (argparse); 130 when interrupted; 1 for any
+    other failure, reported as one line ``NAME: error: Type: message`` on stderr --
+    the traceback only with ``--debug`` (or ``BOLTZ_DEBUG=1``).
+    """
+    argv = sys.argv[1:]
+    debug = "--debug" in argv or os.environ.get("BOLTZ_DEBUG") == "1"
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        main(argv)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as e:
+        if debug:
+            raise
+        print(f"{name}: error: {type(e).__name__}: {e}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)

@@ -26,7 +26,7 @@ import boltz
 from boltz.dbn import DBN
 from boltz.multimodal import MultimodalDBN
 
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.demo")
 
@@ -152,4 +152,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "recipes.demo")

@@ -50,14 +50,13 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 from .sdml import bow_features, zscore
 
 log = logging.getLogger("recipes.dm2c")
@@ -319,15 +318,5 @@ def _results_md(m: dict[str, Any], args: Any) -> str:
     return "\n".join(lines)
 
 
-def cli() -> int:
-    """``python -m recipes.dm2c``: a failure is one line on stderr and exit status 1."""
-    try:
-        main()
-    except (FileNotFoundError, ValueError, RuntimeError, OSError) as e:
-        print(f"recipes.dm2c: error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(cli())
+    run_cli(main, "recipes.dm2c")

@@ -89,7 +89,7 @@ from bridge.models.corr_ae import CorrAE
 from bridge.models.dcca import DCCA, DCCAE
 from bridge.models.drumn import DRUMN
 
-from ._common import base_parser, finish, save_json, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_json, setup, start_figure
 
 log = logging.getLogger("recipes.drumn")
 
@@ -713,4 +713,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "recipes.drumn")

@@ -57,7 +57,7 @@ import scipy.sparse as sp
 import boltz
 from boltz.errors import ConfigError
 
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.pretrain")
 
@@ -712,4 +712,4 @@ def main(
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "recipes.pretrain")

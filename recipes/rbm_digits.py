@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 import boltz
 
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.rbm_digits")
 
@@ -188,4 +188,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "recipes.rbm_digits")

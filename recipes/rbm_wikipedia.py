@@ -28,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 import boltz
 from boltz.datasets import load_wikipedia_bow
 
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.rbm_wikipedia")
 
@@ -161,4 +161,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "recipes.rbm_wikipedia")

@@ -45,14 +45,13 @@ Also results.md (tables beside the paper's numbers) and map.png (MAP heatmaps).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.sdml")
 
@@ -385,15 +384,5 @@ def _wall(out: Path) -> float:
     return float(json.loads((out / "metrics.json").read_text())["wall_seconds"])
 
 
-def cli() -> int:
-    """``python -m recipes.sdml``: a failure is one line on stderr and exit status 1."""
-    try:
-        main()
-    except (FileNotFoundError, ValueError, RuntimeError, OSError) as e:
-        print(f"recipes.sdml: error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(cli())
+    run_cli(main, "recipes.sdml")

@@ -48,7 +48,7 @@ from boltz.datasets import load_wikipedia_bow
 from boltz.errors import ConfigError
 
 from . import pretrain
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.tags")
 
@@ -283,4 +283,4 @@ def examples(d: Any, probs: np.ndarray, counts: Any, y: np.ndarray, out: Path, n
 
 
 if __name__ == "__main__":
-    main()
+    run_cli(main, "recipes.tags")

@@ -295,3 +295,22 @@ def test_recipe_with_missing_data_fails_in_one_line(recipe, tmp_path, capsys):
     assert rc == 1, err
     assert len(err) == 1, err
     assert "nowhere" in err[0] or "--data" in err[0], err[0]
+
+
+@pytest.mark.parametrize("recipe", _recipes())
+def test_python_m_recipe_with_missing_data_exits_1_with_one_line(recipe, tmp_path):
+    """``python -m recipes.NAME`` (recipes._common.run_cli): exit 1, one line, no traceback."""
+    import subprocess
+    import sys
+
+    from boltz.cli import RECIPES
+
+    argv = [sys.executable, "-m", RECIPES[recipe][0]]
+    if recipe == "pretrain":
+        argv.append("recipes/configs/wikipedia.toml")
+    argv += ["--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"), "--smoke", "-q"]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    err = [line for line in r.stderr.strip().splitlines() if line]
+    assert r.returncode == 1, r.stderr
+    assert len(err) == 1 and err[0].startswith(RECIPES[recipe][0] + ": error:"), err
+    assert "nowhere" in err[0] or "--data" in err[0], err[0]

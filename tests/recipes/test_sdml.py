@@ -4,8 +4,6 @@ modality property at recipe level, determinism, the one-line error of a bad --da
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from typing import Any
 
 import numpy as np
@@ -76,25 +74,3 @@ def test_smoke_is_deterministic(data_dir, tmp_path):
     assert _numbers(a) == _numbers(b)
     c = main([*args[:-1], "4", "--out", str(tmp_path / "c")])
     assert _numbers(c) != _numbers(a)
-
-
-def test_bad_data_path_is_one_line_and_exit_1(tmp_path):
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "recipes.sdml",
-            "--smoke",
-            "-q",
-            "--data",
-            str(tmp_path / "no"),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    err = r.stderr.strip().splitlines()
-    assert r.returncode == 1
-    assert len(err) == 1 and "FileNotFoundError" in err[0] and "--data" in err[0]
