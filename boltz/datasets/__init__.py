@@ -1,6 +1,7 @@
 """Readers for the real datasets (read from ``../shared/data`` or a path you give)."""
 
 from .paths import resolve_data_dir
+from .uci_mfeat import MFEAT_VIEWS, UciMfeat, load_uci_mfeat
 from .wikipedia import (
     WikipediaBow,
     WikipediaFeatures,
@@ -12,9 +13,12 @@ from .wikipedia import (
 )
 
 __all__ = [
+    "MFEAT_VIEWS",
+    "UciMfeat",
     "WikipediaBow",
     "WikipediaFeatures",
     "build_vocabulary",
+    "load_uci_mfeat",
     "load_wikipedia_bow",
     "load_wikipedia_features",
     "read_article",
