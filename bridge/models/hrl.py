@@ -357,7 +357,12 @@ class HRLStage1:
         self.progress = progress
 
     # ------------------------------------------------------------------ config
-    def get_params(self) -> dict[str, Any]:
+    def __sklearn_clone__(self) -> HRLStage1:
+        """``sklearn.clone`` of an :class:`HRL` keeps its (fitted) step 1: it is shared."""
+        return self
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor arguments (sklearn style)."""
         return {
             k: getattr(self, k)
             for k in (

@@ -169,6 +169,16 @@ def test_save_load_round_trip(tmp_path, data, fitted):
         HRL.load(path)
 
 
+def test_clone_shares_the_fitted_stage1(data, stage1, fitted):
+    from sklearn.base import clone
+
+    (V, y), (Vv, yv), (Vt, _) = data["train"], data["val"], data["test"]
+    c = clone(fitted)
+    assert c.stage1 is stage1 and not hasattr(c, "baes_")
+    c.fit(V, y, Vv, yv)
+    np.testing.assert_array_equal(c.transform(Vt)["text"], fitted.transform(Vt)["text"])
+
+
 def test_sparse_counts_equal_dense(data, fitted):
     Vt, _ = data["test"]
     dense = fitted.transform({"text": Vt["text"]})["text"]
