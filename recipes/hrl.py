@@ -54,7 +54,7 @@ import torch
 
 from boltz.datasets import load_wikipedia_bow
 
-from ._common import base_parser, finish, save_json, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_json, setup, start_figure
 
 log = logging.getLogger("recipes.hrl")
 
@@ -494,19 +494,5 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return metrics
 
 
-def _cli() -> None:
-    """``python -m recipes.hrl``: a bad data path (or any error) is one line and exit 1."""
-    import sys
-
-    try:
-        main()
-    except KeyboardInterrupt:
-        print("recipes.hrl: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except (FileNotFoundError, PermissionError, ValueError) as e:
-        print(f"recipes.hrl: error: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
-
-
 if __name__ == "__main__":
-    _cli()
+    run_cli(main, "recipes.hrl")

@@ -278,7 +278,7 @@ def _recipes() -> list[str]:
     from boltz.cli import RECIPES
 
     # demo and rbm-digits run on scikit-learn's embedded digits and take no --data
-    return sorted(name for name in RECIPES if name not in ("demo", "rbm-digits", "hrl"))
+    return sorted(name for name in RECIPES if name not in ("demo", "rbm-digits"))
 
 
 @pytest.mark.parametrize("recipe", _recipes())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import math
-import sys
 from collections import Counter
 
 import numpy as np
@@ -78,16 +77,3 @@ def test_smoke_is_deterministic(smoke_runs):
     assert {k: v for k, v in a.items() if k not in skip} == {
         k: v for k, v in b.items() if k not in skip
     }
-
-
-def test_bad_data_path_is_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
-    from recipes.hrl import _cli
-
-    nowhere = str(tmp_path / "nowhere")
-    argv = ["recipes.hrl", "--smoke", "-q", "--data", nowhere, "--out", str(tmp_path / "o")]
-    monkeypatch.setattr(sys, "argv", argv)
-    with pytest.raises(SystemExit) as e:
-        _cli()
-    assert e.value.code == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "FileNotFoundError" in err[0] and "--data" in err[0], err
