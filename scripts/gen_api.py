@@ -20,7 +20,10 @@ MODULES = [
     ("boltz.optim", ["SGD"]),
     ("boltz.gradients", ["CD", "PCD"]),
     ("boltz.distributed", ["init", "data_parallel", "Reducer"]),
-    ("boltz.datasets", ["load_wikipedia_features", "load_wikipedia_bow", "resolve_data_dir"]),
+    (
+        "boltz.datasets",
+        ["load_wikipedia_features", "load_wikipedia_bow", "load_uci_mfeat", "resolve_data_dir"],
+    ),
     (
         "boltz.errors",
         [
@@ -47,6 +50,22 @@ MODULES = [
             "clustering_report",
         ],
     ),
+    ("bridge.baselines", ["CCA", "KCCA", "CFA"]),
+    (
+        "bridge.models",
+        [
+            "HRL",
+            "BimodalAE",
+            "CorrAE",
+            "DCCA",
+            "DCCAE",
+            "DRUMN",
+            "SDML",
+            "DM2C",
+            "JointAE",
+            "CrossModalAE",
+        ],
+    ),
 ]
 
 PUBLIC_METHODS = (
@@ -64,7 +83,10 @@ PUBLIC_METHODS = (
     "sample",
     "pathway_transform",
     "save",
+    "load",
     "score",
+    "fit_predict",
+    "add_view",
 )
 
 
