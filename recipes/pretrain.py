@@ -408,7 +408,11 @@ def _rbm(kw: Mapping[str, Any], smoke: bool, progress: Any) -> boltz.RBM:
 
 
 def _model_params(est: Any) -> dict[str, Any]:
-    return {k: v for k, v in est.get_params(deep=False).items() if k not in RUNTIME_KEYS}
+    """The hyperparameters that make two runs the same model.  ``device`` is left out:
+    checkpoints are loaded on the CPU (``device="cpu"``) and compared with a fresh
+    ``device="auto"`` RBM; where the numbers are computed does not change the config."""
+    skip = RUNTIME_KEYS | {"device"}
+    return {k: v for k, v in est.get_params(deep=False).items() if k not in skip}
 
 
 def _check_resumable(path: Path, saved: Any, fresh: Any) -> None:

@@ -87,6 +87,31 @@ def test_resume_after_interruption_is_bitwise(tmp_path):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+def test_resume_in_the_joint_layer_and_rerun_of_a_finished_run(tmp_path):
+    """An interruption inside the joint RBM resumes there, and rerunning a finished run
+    (every checkpoint complete) trains nothing and gives the same model."""
+
+    def boom(pathway, layer, epoch, record):
+        if (pathway, layer, epoch) == ("joint", 0, 0):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path / "r", callbacks=[boom])
+    again: list = []
+    _run(tmp_path / "r", callbacks=[lambda p, i, e, r: again.append((p, i, e))])
+    assert again == [("joint", 0, 1)]
+    first = _weights(boltz.load(tmp_path / "r" / "model.npz"))
+    rerun: list = []
+    _run(tmp_path / "r", callbacks=[lambda p, i, e, r: rerun.append((p, i, e))])
+    assert rerun == []
+    second = _weights(boltz.load(tmp_path / "r" / "model.npz"))
+    _run(tmp_path / "straight")
+    straight = _weights(boltz.load(tmp_path / "straight" / "model.npz"))
+    for k in first:
+        np.testing.assert_array_equal(first[k], second[k], err_msg=k)
+        np.testing.assert_array_equal(first[k], straight[k], err_msg=k)
+
+
 def test_resume_refuses_a_checkpoint_from_another_config(tmp_path):
     def stop(pathway, layer, epoch, record):
         raise KeyboardInterrupt
