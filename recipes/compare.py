@@ -52,7 +52,6 @@ text->image, of every method).
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -65,7 +64,7 @@ import scipy.sparse as sp
 from boltz.errors import ConfigError
 
 from . import pretrain
-from ._common import base_parser, finish, setup, start_figure
+from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.compare")
 
@@ -841,15 +840,5 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return metrics
 
 
-def _cli() -> int:
-    """``python -m recipes.compare``: a data or configuration error is one line, exit 1."""
-    try:
-        main()
-    except (OSError, ValueError, TypeError) as e:
-        print(f"recipes.compare: error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(_cli())
+    run_cli(main, "recipes.compare")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -147,25 +145,3 @@ def test_unknown_method_is_an_error_listing_the_valid_ones(tmp_path):
 
     with pytest.raises(ConfigError, match="valid: cca, kcca_poly"):
         main(["--smoke", "--out", str(tmp_path), "-q", "--methods", "cca,hrl_typo"])
-
-
-def test_bad_data_path_is_one_line_and_exit_1(tmp_path):
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "recipes.compare",
-            "--smoke",
-            "-q",
-            "--data",
-            str(tmp_path / "nowhere"),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    err = r.stderr.strip().splitlines()
-    assert r.returncode == 1
-    assert len(err) == 1 and "FileNotFoundError" in err[0] and "--data" in err[0]
