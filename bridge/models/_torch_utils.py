@@ -913,6 +913,10 @@ class TorchMultiViewModel(MultiViewModel):
             k: {name: arrays.get(f"preprocess.{k}.{name}") for name in ("mean", "scale", "proj")}
             for k in model.view_names_
         }
+        for k, p in model.preprocess_.items():
+            scale = p.get("scale")
+            if scale is not None and not (np.all(np.isfinite(scale)) and np.all(scale > 0)):
+                raise CheckpointError(f"{path}: the saved scale of view {k!r} is not positive")
         model._set_extra_arrays(
             {k[len("extra.") :]: v for k, v in arrays.items() if k.startswith("extra.")}
         )
