@@ -18,15 +18,6 @@ N_TRAIN, N_TEST = 600, 200
 CHANCE = 1 / N_TEST
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny networks run fastest on one thread (and leave the other core to others)."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def data():
     views, y = make_paired_views(

@@ -16,14 +16,6 @@ N_TRAIN, N_TEST = 600, 200
 CHANCE = 1 / N_TEST
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def data():
     views, _ = make_paired_views(

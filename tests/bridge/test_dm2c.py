@@ -28,14 +28,6 @@ FAST = dict(
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def mixed_clusters(n=300, latent=2, dims=(20, 15), sep=8.0, noise=0.2, seed=0):
     """Three balanced clusters in a latent space, seen through two random linear maps;
     the first half of the samples only in view "a", the second half only in view "b"."""

@@ -46,14 +46,6 @@ POWER = 1e-3  # a dropped term must move the output at least this much
 N = 160
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def report(what: str, diff: float, kind: str = "max |diff|") -> None:
     print(f"{kind} {what}: {diff:.3g}")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-import torch
 
 from boltz.errors import ConfigError, DataError
 from bridge.models.flickr_ae import (
@@ -21,14 +20,6 @@ from bridge.synthetic import make_paired_views
 
 N_TRAIN, N_TEST = 600, 200
 CHANCE = 1 / N_TEST
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def rank1(Q: np.ndarray, D: np.ndarray) -> float:

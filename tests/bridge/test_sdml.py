@@ -19,14 +19,6 @@ N_TRAIN, N_TEST = 360, 160
 FAST = dict(hidden=(32,), code=16, epochs=20, batch_size=60, learning_rate=2e-3, progress=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def data():
     views, y = make_paired_views(
