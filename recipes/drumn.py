@@ -77,6 +77,7 @@ from sklearn.model_selection import train_test_split
 
 from boltz.datasets import (
     build_vocabulary,
+    count_matrix,
     load_wikipedia_features,
     read_article,
     resolve_data_dir,
@@ -175,22 +176,6 @@ def tfidf(counts: sp.spmatrix | np.ndarray, train_rows: np.ndarray) -> np.ndarra
     return (X - mu) / (scale if scale > 0 else 1.0)
 
 
-def _counts(docs: Sequence[Sequence[str]], vocab: Sequence[str]) -> sp.csr_matrix:
-    index = {w: j for j, w in enumerate(vocab)}
-    rows, cols = [], []
-    for r, d in enumerate(docs):
-        for w in d:
-            j = index.get(w)
-            if j is not None:
-                rows.append(r)
-                cols.append(j)
-    m = sp.csr_matrix(
-        (np.ones(len(rows)), (rows, cols)), shape=(len(docs), len(vocab)), dtype=np.float64
-    )
-    m.sum_duplicates()
-    return m
-
-
 def _zscore(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     sd = X[rows].std(axis=0)
     sd[sd < 1e-12] = 1.0
@@ -250,7 +235,7 @@ def load_split(
                 read_article(root / "wikipedia_dataset" / "texts" / f"{ids[i]}.xml")[1], stop
             )
         vocab = build_vocabulary([docs[i] for i in fit_rows], int(n_words))
-        T = tfidf(_counts(docs, vocab), fit_rows)
+        T = tfidf(count_matrix(docs, vocab).astype(np.float64), fit_rows)
     image = _zscore(image, fit_rows)
 
     def part(rows: np.ndarray) -> dict[str, np.ndarray]:

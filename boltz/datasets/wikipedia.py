@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,24 @@ def build_vocabulary(docs: list[list[str]], n_words: int) -> list[str]:
         counts.update(d)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     return [w for w, _ in ranked[:n_words]]
+
+
+def count_matrix(docs: Sequence[Sequence[str]], vocabulary: Sequence[str]) -> sp.csr_matrix:
+    """Bag-of-words counts of tokenised documents over a vocabulary.
+
+    Parameters
+    ----------
+    docs : sequence of sequence of str
+        Tokens per document (e.g. from :func:`tokenize`); out-of-vocabulary tokens
+        are dropped.
+    vocabulary : sequence of str
+        The words, in column order (e.g. from :func:`build_vocabulary`).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n_docs, len(vocabulary)), float32
+    """
+    return _counts([list(d) for d in docs], {w: j for j, w in enumerate(vocabulary)})
 
 
 def _counts(docs: list[list[str]], index: dict[str, int]) -> sp.csr_matrix:
