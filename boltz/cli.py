@@ -39,10 +39,65 @@ def _summarise_history(history: list[dict[str, Any]]) -> dict[str, Any]:
     return {"epochs": len(history), "last": {k: round(float(v), 5) for k, v in last.items()}}
 
 
+def _torch_info(path: str) -> dict[str, Any]:
+    """What a ``bridge.models`` checkpoint (``torch.save`` of tensors and JSON) holds."""
+    from .errors import CheckpointError
+
+    try:
+        import torch
+
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        meta = json.loads(payload["meta"])
+        tensors = {**payload.get("state_dict", {}), **payload.get("arrays", {})}
+    except Exception as e:  # any damage: one documented error
+        raise CheckpointError(f"{path} is not a readable bridge.models checkpoint: {e}") from e
+    history = meta.get("history", [])
+    if isinstance(history, dict):  # one history per view (SDML) or per stage (HRL)
+        history = {k: _summarise_history(v) for k, v in history.items() if isinstance(v, list)}
+    else:
+        history = _summarise_history(history)
+    return {
+        "class": meta.get("class"),
+        "format_version": meta.get("format"),
+        "library_version": "bridge.models",
+        "epoch": meta.get("best_epoch"),
+        "unit": None,
+        "config": {
+            "params": meta.get("params"),
+            "views": meta.get("n_features_in"),
+            "monitor": meta.get("monitor"),
+        },
+        "arrays": {k: [list(v.shape), str(v.dtype)] for k, v in sorted(tensors.items())},
+        "history": history,
+    }
+
+
+def _info_paths(path: str) -> list[str]:
+    """A checkpoint file, or every checkpoint in a model directory (e.g. ``HRL.save``)."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_dir():
+        return [path]
+    found = sorted(str(f) for f in p.rglob("*") if f.suffix in (".npz", ".pt"))
+    if not found:
+        raise FileNotFoundError(f"{path} is a directory without .npz or .pt checkpoints")
+    return found
+
+
 def cmd_info(args: argparse.Namespace) -> int:
+    paths = _info_paths(args.checkpoint)
+    if len(paths) > 1:
+        for i, path in enumerate(paths):
+            print(("\n" if i else "") + f"== {path}")
+            cmd_info(argparse.Namespace(checkpoint=path, json=args.json))
+        return 0
+    if str(paths[0]).endswith(".pt"):
+        out = _torch_info(paths[0])
+        return _print_info(out, args.json)
     from .checkpoint import read_checkpoint
 
-    meta, arrays = read_checkpoint(args.checkpoint)
+    meta, arrays = read_checkpoint(paths[0])
     out = {
         "class": meta.get("class"),
         "format_version": meta.get("format_version"),
@@ -53,7 +108,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         "arrays": {k: [list(v.shape), str(v.dtype)] for k, v in sorted(arrays.items())},
         "history": _summarise_history(meta.get("history", [])),
     }
-    if args.json:
+    return _print_info(out, args.json)
+
+
+def _print_info(out: dict[str, Any], as_json: bool) -> int:
+    if as_json:
         print(json.dumps(out, indent=2, default=str))
         return 0
     print(
@@ -66,8 +125,13 @@ def cmd_info(args: argparse.Namespace) -> int:
     print("arrays:")
     for k, (shape, dt) in out["arrays"].items():
         print(f"  {k:40s} {tuple(shape)} {dt}")
-    if out["history"]:
-        print(f"history:  {out['history']['epochs']} epochs; last: {out['history']['last']}")
+    hist = out["history"]
+    if hist and "epochs" in hist:
+        print(f"history:  {hist['epochs']} epochs; last: {hist['last']}")
+    elif hist:
+        for k, h in hist.items():
+            if h:
+                print(f"history:  {k}: {h['epochs']} epochs; last: {h['last']}")
     if out["config"]:
         print("config:   " + json.dumps(out["config"], sort_keys=True))
     return 0
