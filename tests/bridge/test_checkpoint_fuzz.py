@@ -142,6 +142,7 @@ def test_a_thousand_damaged_checkpoints_raise_checkpoint_error(saved, tmp_path):
     assert outcomes["error"] > 500, outcomes  # most corruptions are detected
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol:UserWarning")
 def test_a_pickled_object_inside_is_refused_without_running(saved, tmp_path):
     cls, blob, _, _ = saved["bae"]
     p = _payload(blob)
