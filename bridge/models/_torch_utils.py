@@ -668,11 +668,7 @@ class TorchMultiViewModel(MultiViewModel):
         V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
         seed = resolve_seed(self.random_state)
         self._device = resolve_device(self.device)
-        monitor = self.monitor
-        if monitor == "auto":
-            monitor = "map" if (Y_val is not None and self._supports_map) else "loss"
-        if monitor == "map" and Y_val is None:
-            raise ConfigError("monitor='map' needs views_val and y_val.")
+        monitor = self._resolve_monitor(Y_val)
         self._fit_preprocess(V)
         X = self._tensors(V)
         X_val = self._tensors(V_val) if V_val is not None else None
@@ -717,6 +713,16 @@ class TorchMultiViewModel(MultiViewModel):
                 "%s: %d epochs, best epoch %d", type(self).__name__, len(history), best_epoch
             )
         return self
+
+    def _resolve_monitor(self, Y_val: Any) -> str:
+        """The early-stopping criterion: ``monitor``, with "auto" meaning the validation
+        MAP when validation labels are given (and the model supports it), else the loss."""
+        monitor = self.monitor
+        if monitor == "auto":
+            monitor = "map" if (Y_val is not None and self._supports_map) else "loss"
+        if monitor == "map" and Y_val is None:
+            raise ConfigError("monitor='map' needs views_val and y_val.")
+        return monitor
 
     def _distributed_mode(self) -> str | bool | None:
         """``train_loop``'s ``distributed`` for this model: None without data-parallel

@@ -766,11 +766,7 @@ class DRUMN(TorchMultiViewModel):
             )
         seed = resolve_seed(self.random_state)
         self._device = resolve_device(self.device)
-        monitor = self.monitor
-        if monitor == "auto":
-            monitor = "map" if Y_val is not None else "loss"
-        if monitor == "map" and Y_val is None:
-            raise ConfigError("monitor='map' needs views_val and y_val.")
+        monitor = self._resolve_monitor(Y_val)
         self._fit_preprocess(V)
         n = len(obs[a])
         X = self._tensors_masked(V)
