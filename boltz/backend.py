@@ -134,10 +134,21 @@ class Backend:
             return out
         return u
 
-    def bernoulli(self, rng: Any, prob: Any) -> Any:
-        """0/1 samples (this dtype) with success probabilities ``prob``; one allocation."""
-        u = self.uniform(rng, prob.shape)
-        return self.xp.less(u, prob, out=u)
+    def bernoulli(self, rng: Any, prob: Any, out: Any = None) -> Any:
+        """0/1 samples (this dtype) with success probabilities ``prob``.
+
+        The result goes into ``out`` when given (``out`` may be ``prob`` itself:
+        the uniforms then go through a reused scratch buffer), else into one new
+        array.
+        """
+        if out is None:
+            u = self.uniform(rng, prob.shape)
+            return self.xp.less(u, prob, out=u)
+        if out is prob:
+            u = self.uniform(rng, prob.shape, out=self.scratch(prob.shape, tag="uniform"))
+            return self.xp.less(u, prob, out=out)
+        u = self.uniform(rng, prob.shape, out=out)
+        return self.xp.less(u, prob, out=out)
 
     def normal(self, rng: Any, shape: tuple[int, ...]) -> Any:
         """Standard normal draws of this backend's dtype."""

@@ -46,6 +46,10 @@ class Phases:
 class CD:
     """Contrastive divergence CD-k (Hinton 2002): chains start at the data batch.
 
+    The returned :class:`Phases` live in buffers this estimator reuses: they are
+    valid until its next ``phases`` call (the optimiser consumes them at once),
+    so a step allocates nothing of size n x V or n x H after the first batch.
+
     Parameters
     ----------
     k : int
@@ -58,15 +62,34 @@ class CD:
         if int(k) < 1:
             raise ConfigError(f"k must be an integer >= 1; got {k!r}.")
         self.k = int(k)
+        self._buffers: dict[tuple, Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_buffers"] = {}  # scratch, not state: never pickled
+        return state
+
+    def _buf(self, model: RBMModel, n: int, side: str, tag: str) -> Any:
+        """A reused (n, H) or (n, V) buffer of the model's backend and dtype."""
+        be = model.backend
+        width = model.n_hidden if side == "h" else model.n_visible
+        key = (tag, n, width, be.name, be.dtype.str)
+        buf = self._buffers.get(key)
+        if buf is None:
+            if len(self._buffers) > 16:  # e.g. a last short batch per epoch: bounded
+                self._buffers.clear()
+            buf = self._buffers[key] = be.empty((n, width))
+        return buf
 
     def phases(self, model: RBMModel, v0: Any, rng: Any) -> Phases:
+        n = v0.shape[0]
         length = model.length(v0)
-        ph0 = model.hidden_mean(v0, length)
+        ph0 = model.hidden_mean(v0, length, out=self._buf(model, n, "h", "ph0"))
         ph = ph0
         for _ in range(self.k):
-            h = model.sample_hidden(ph, rng)
-            v = model.visible(h, length, rng=rng)
-            ph = model.hidden_mean(v, length)
+            h = model.sample_hidden(ph, rng, out=self._buf(model, n, "h", "h"))
+            v = model.visible(h, length, rng=rng, out=self._buf(model, n, "v", "v"))
+            ph = model.hidden_mean(v, length, out=self._buf(model, n, "h", "ph"))
         return Phases(v0, ph0, length, v, ph, length)
 
     def state(self) -> dict[str, Any]:
@@ -121,12 +144,14 @@ class PCD(CD):
         if self.chains is None:
             self._init_chains(model, v0, rng)
         len0 = model.length(v0)
-        ph0 = model.hidden_mean(v0, len0)
+        ph0 = model.hidden_mean(v0, len0, out=self._buf(model, v0.shape[0], "h", "ph0"))
         h, length = self.chains, self.chain_length
+        m = h.shape[0]
         for _ in range(self.k):
-            v = model.visible(h, length, rng=rng)
-            ph = model.hidden_mean(v, length)
-            h = model.sample_hidden(ph, rng)
+            v = model.visible(h, length, rng=rng, out=self._buf(model, m, "v", "v"))
+            ph = model.hidden_mean(v, length, out=self._buf(model, m, "h", "ph"))
+            # the chains' old state is consumed: the new one is written over it
+            h = model.sample_hidden(ph, rng, out=h)
         self.chains = h
         return Phases(v0, ph0, len0, v, ph, length)
 

@@ -137,9 +137,9 @@ class RBMModel:
         x = self.hidden_input(v, length, out=out)
         return self.backend.sigmoid(x, out=x)
 
-    def sample_hidden(self, ph: Any, rng: Any) -> Any:
-        """Bernoulli states from probabilities ``ph``."""
-        return self.backend.bernoulli(rng, ph)
+    def sample_hidden(self, ph: Any, rng: Any, out: Any = None) -> Any:
+        """Bernoulli states from probabilities ``ph`` (written into ``out`` when given)."""
+        return self.backend.bernoulli(rng, ph, out=out)
 
     def top_down(self, h: Any, out: Any = None) -> Any:
         """``h @ W.T``, shape (n, V)."""
@@ -152,6 +152,7 @@ class RBMModel:
         rng: Any = None,
         only: Sequence[str] | None = None,
         base: Any = None,
+        out: Any = None,
     ) -> Any:
         """Conditional mean (``rng=None``) or a sample of ``v | h``.
 
@@ -166,31 +167,36 @@ class RBMModel:
             Group names to compute; the other columns are copied from ``base``.
         base : array, shape (n, V), optional
             Values for the groups not in ``only`` (required when ``only`` is given).
+        out : array, shape (n, V), optional
+            Buffer for the result (the top-down input is computed in it and the
+            units work in place); a fresh array when None.
 
         Returns
         -------
         array, shape (n, V)
         """
         be = self.backend
-        a = self.top_down(h)
+        a = self.top_down(h, out=out)  # owned: the units may work in place on it
         groups = self.groups if only is None else [g for g in self.groups if g.name in only]
         if len(self.groups) == 1 and only is None:
             g = self.groups[0]
             p = self.group_params(g)
             if rng is None:
-                return g.unit.mean(a, p, length, be)
-            return g.unit.sample(a, p, length, be, rng)
-        out = a if base is None else base.copy()
+                return g.unit.mean(a, p, length, be, out=a)
+            return g.unit.sample(a, p, length, be, rng, out=a)
+        res = a if base is None else base.copy()
         for g in groups:
             p = self.group_params(g)
             ag = a[:, g.slice]
+            dest = ag if base is None else None
             val = (
-                g.unit.mean(ag, p, length, be)
+                g.unit.mean(ag, p, length, be, out=dest)
                 if rng is None
-                else g.unit.sample(ag, p, length, be, rng)
+                else g.unit.sample(ag, p, length, be, rng, out=dest)
             )
-            out[:, g.slice] = val
-        return out
+            if val is not dest:
+                res[:, g.slice] = val
+        return res
 
     # ------------------------------------------------------------------ energies
     def free_energy(self, v: Any, length: Any = None) -> Any:

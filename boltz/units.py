@@ -43,6 +43,9 @@ class VisibleUnit:
         for a Gaussian with learned sigma, ``"log_sigma"`` (V_g,).
     length : array, shape (n,) or None
         Document lengths D for a replicated softmax; None for other units.
+    out : array, shape (n, V_g), optional
+        ``mean`` and ``sample`` may write their result into ``out`` (which may be
+        ``a`` itself) instead of allocating; the returned array is the result.
     """
 
     name: str = "unit"
@@ -57,10 +60,12 @@ class VisibleUnit:
         return None
 
     # conditionals ----------------------------------------------------------
-    def mean(self, a: Any, p: Params, length: Any, backend: Any) -> Any:
+    def mean(self, a: Any, p: Params, length: Any, backend: Any, out: Any = None) -> Any:
         raise NotImplementedError
 
-    def sample(self, a: Any, p: Params, length: Any, backend: Any, rng: Any) -> Any:
+    def sample(
+        self, a: Any, p: Params, length: Any, backend: Any, rng: Any, out: Any = None
+    ) -> Any:
         raise NotImplementedError
 
     # energies --------------------------------------------------------------
@@ -105,11 +110,13 @@ class Bernoulli(VisibleUnit):
 
     name = "bernoulli"
 
-    def mean(self, a, p, length, backend):
-        return backend.sigmoid(a + p["bias"])
+    def mean(self, a, p, length, backend, out=None):
+        x = backend.xp.add(a, p["bias"], out=out)
+        return backend.sigmoid(x, out=x)
 
-    def sample(self, a, p, length, backend, rng):
-        return backend.bernoulli(rng, self.mean(a, p, length, backend))
+    def sample(self, a, p, length, backend, rng, out=None):
+        m = self.mean(a, p, length, backend, out=out)
+        return backend.bernoulli(rng, m, out=m)
 
     def bias_term(self, v, p, backend):
         return v @ p["bias"]
@@ -164,15 +171,22 @@ class Gaussian(VisibleUnit):
             return v * backend.xp.exp(-p["log_sigma"])
         return v
 
-    def mean(self, a, p, length, backend):
+    def mean(self, a, p, length, backend, out=None):
+        xp = backend.xp
         s = self._sigma(p, backend)
-        return p["bias"] + (a if s is None else s * a)
+        if s is not None:
+            a = xp.multiply(a, s, out=out)
+            out = a
+        return xp.add(a, p["bias"], out=out)
 
-    def sample(self, a, p, length, backend, rng):
-        mu = self.mean(a, p, length, backend)
+    def sample(self, a, p, length, backend, rng, out=None):
+        mu = self.mean(a, p, length, backend, out=out)
         eps = backend.normal(rng, mu.shape)
         s = self._sigma(p, backend)
-        return mu + (eps if s is None else s * eps)
+        if s is not None:
+            eps *= s
+        mu += eps
+        return mu
 
     def bias_term(self, v, p, backend):
         d = v - p["bias"]
@@ -230,10 +244,10 @@ class ReplicatedSoftmax(VisibleUnit):
         e /= e.sum(axis=1, keepdims=True)
         return e
 
-    def mean(self, a, p, length, backend):
-        return self._probs(a, p, backend) * length[:, None]
+    def mean(self, a, p, length, backend, out=None):
+        return backend.xp.multiply(self._probs(a, p, backend), length[:, None], out=out)
 
-    def sample(self, a, p, length, backend, rng):
+    def sample(self, a, p, length, backend, rng, out=None):
         return backend.multinomial(rng, length, self._probs(a, p, backend))
 
     def bias_term(self, v, p, backend):
