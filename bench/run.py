@@ -4,7 +4,9 @@ Run: ``.venv/bin/python -m bench [--quick] [--out FILE.json]``
 
 Sections
 --------
-cd1      CD-1 samples/s vs the GEMM-bound limit and scikit-learn, shapes x batches x dtypes
+cd1      CD-1 samples/s vs the GEMM-bound limit, a minimal NumPy CD-1 ("bare") and
+         scikit-learn, shapes x batches x dtypes; boltz both steady-state (second
+         epoch) and one-epoch fit with setup
 units    Bernoulli / Gaussian / replicated softmax (dense and CSR) at one shape
 cdk      CD-k cost against k (should be linear) and PCD-1 against CD-1 per step
 sparse   replicated softmax on CSR: time vs vocabulary size at fixed nnz (positive phase)
@@ -25,7 +27,7 @@ import scipy.sparse as sp
 
 import boltz
 
-from .cd_step import boltz_rate, gemm_limit, sklearn_rate
+from .cd_step import bare_rate, boltz_epoch_rate, boltz_rate, gemm_limit, sklearn_rate
 
 
 def _rate(X, H, batch, **kw) -> float:
@@ -57,14 +59,21 @@ def cd1(quick: bool) -> list[dict]:
             for dtype in ["float32"] if quick else ["float32", "float64"]:
                 n = batch * (6 if quick else 16)
                 X = _binary(n, V)
+                Xd = X.astype(dtype)
                 lim = gemm_limit(V, H, batch, dtype=np.dtype(dtype).type)
-                b = _rate(X.astype(dtype), H, batch, dtype=dtype)
+                bare = bare_rate(Xd, H, batch)
+                e = boltz_epoch_rate(Xd, H, batch, learning_rate=0.001, dtype=dtype)
+                b = _rate(Xd, H, batch, dtype=dtype)
                 row = {
                     "V": V,
                     "H": H,
                     "batch": batch,
                     "dtype": dtype,
                     "limit": lim,
+                    "bare": bare,
+                    "bare/limit": bare / lim,
+                    "epoch": e,
+                    "epoch/limit": e / lim,
                     "boltz": b,
                     "boltz/limit": b / lim,
                 }
@@ -74,7 +83,8 @@ def cd1(quick: bool) -> list[dict]:
                 rows.append(row)
                 old = prev.get((V, H, batch, dtype))
                 print(
-                    f"cd1 {V}x{H} b={batch} {dtype}: {b:8.0f}/s  {b / lim:6.1%} of limit"
+                    f"cd1 {V}x{H} b={batch} {dtype}: epoch {e:8.0f}/s {e / lim:6.1%} of limit"
+                    f" (bare NumPy {bare / lim:6.1%}); fit {b:8.0f}/s {b / lim:6.1%}"
                     + (f"  {row['boltz/sklearn']:.2f}x sklearn" if "sklearn" in row else "")
                     + (f"  {(b / lim) / old:.2f}x the recorded release" if old else ""),
                     flush=True,
