@@ -292,3 +292,18 @@ def test_ais_on_digits_trained_rbm_matches_exact(persistent):
     exact = rbm.log_partition("exact")
     res = rbm.log_partition("ais", n_runs=100, n_betas=5000, return_bounds=True, random_state=1)
     assert abs(res.log_z - exact) < 0.1
+
+
+def test_pseudo_likelihood_binary_shortcut_equals_the_general_formula():
+    """Binary rows take the one-softplus path; nudging one entry off {0, 1} takes the other."""
+    from boltz.monitor import pseudo_log_likelihood
+
+    m = _model(Bernoulli(), V=9, H=5)
+    X = (np.random.default_rng(3).random((7, 9)) > 0.5).astype(float)
+    fast = pseudo_log_likelihood(m, X, block=16)  # several chunks of visibles
+    eps = 1e-9
+    Xn = X.copy()
+    Xn[0, 0] = abs(Xn[0, 0] - eps)  # no longer binary: the general formula
+    general = pseudo_log_likelihood(m, Xn, block=16)
+    assert fast == pytest.approx(general, abs=1e-6)
+    assert pseudo_log_likelihood(m, X, block=1 << 20) == pytest.approx(fast, rel=1e-12)
