@@ -37,15 +37,17 @@ Launch with ``torchrun``::
 
 Which models can be split is declared per class (:func:`objective_mode`):
 ``"mean"`` -- the training objective is a mean of per-row terms (BimodalAE, CorrAE,
-JointAE, CrossModalAE); ``"gather"`` -- a statistic of the whole batch computed on
-rows gathered from all ranks with :func:`gather_rows` (which keeps gradients); and
-``"refuse"`` -- DCCA and DCCAE (their correlation objective is a statistic of the whole
-batch; they raise a :class:`~boltz.errors.ConfigError` naming the model).  Code that
-calls :func:`~bridge.models._torch_utils.train_loop` itself must pass
-``distributed="mean"`` or ``"gather"``; without it ``train_loop`` refuses to run under
-an initialised process group rather than silently optimise another objective (so
-DRUMN and SDML, which do not pass it, are refused; DM2C has its own loop and trains
-the whole model on every rank).
+JointAE, CrossModalAE, and SDML, whose per-view networks are then trained one after
+the other, each data-parallel); ``"gather"`` -- a statistic of the whole batch
+computed on rows gathered from all ranks with :func:`gather_rows` (which keeps
+gradients): DCCA and DCCAE, whose correlation is that of the global batch's network
+outputs (and DCCAE's reconstruction term the mean of the gathered per-row errors);
+and ``"refuse"`` -- DRUMN (its adaptive weights are normalised over the batch; it
+raises a :class:`~boltz.errors.ConfigError` naming the model).  Code that calls
+:func:`~bridge.models._torch_utils.train_loop` itself must pass ``distributed="mean"``
+or ``"gather"``; without it ``train_loop`` refuses to run under an initialised process
+group rather than silently optimise another objective.  DM2C has its own loop and
+trains the whole model on every rank.
 Inside :func:`replicated` every rank trains the whole model on its own (no DDP).
 """
 
@@ -94,12 +96,15 @@ KNOWN_OBJECTIVES: dict[str, str] = {
     "bridge.models.corr_ae.CorrAE": "mean",
     "bridge.models.flickr_ae.JointAE": "mean",
     "bridge.models.flickr_ae.CrossModalAE": "mean",
-    "bridge.models.dcca.DCCA": "refuse",  # and DCCAE, a subclass
+    "bridge.models.dcca.DCCA": "gather",  # and DCCAE, a subclass
+    "bridge.models.sdml.SDML": "mean",
+    "bridge.models.drumn.DRUMN": "refuse",
 }
 _REASONS: dict[str, str] = {
-    "bridge.models.dcca.DCCA": (
-        "its correlation objective is a statistic of the whole minibatch (covariances), "
-        "so the average of per-rank objectives is not the objective of the global batch"
+    "bridge.models.drumn.DRUMN": (
+        "its objective normalises the adaptive sample weights over the minibatch and "
+        "takes the correlation of the weighted, partly missing batch, which is not "
+        "written with gathered rows yet"
     ),
 }
 MODES = ("mean", "gather")

@@ -289,8 +289,11 @@ class DCCA(TorchMultiViewModel):
     def _loss(
         self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
     ) -> torch.Tensor:
+        from .. import distributed as bd
+
         xs = [batch[k] for k in self.view_names_]
-        H = self._outputs(module, xs)
+        # data-parallel: the correlation of the whole global batch (identity otherwise)
+        H = [bd.gather_rows(h) for h in self._outputs(module, xs)]
         return -total_correlation(H[0], H[1], reg=self.reg, k=self.top_k)
 
     def _embed(self, module: nn.Module, X: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -405,10 +408,16 @@ progress
     def _loss(
         self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
     ) -> torch.Tensor:
+        from .. import distributed as bd
+
         xs = [batch[k] for k in self.view_names_]
         H = self._outputs(module, xs)
-        corr = total_correlation(H[0], H[1], reg=self.reg, k=self.top_k)
-        rec = sum(dec.loss(h, x).mean() for dec, h, x in zip(module.decoders, H, xs))
+        # data-parallel: correlation and per-row errors of the whole global batch
+        G = [bd.gather_rows(h) for h in H]
+        corr = total_correlation(G[0], G[1], reg=self.reg, k=self.top_k)
+        rec = sum(
+            bd.gather_rows(dec.loss(h, x)).mean() for dec, h, x in zip(module.decoders, H, xs)
+        )
         return -corr + self.recon_weight * rec
 
     def reconstruct(self, views: Mapping[str, Any]) -> dict[str, np.ndarray]:

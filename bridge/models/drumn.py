@@ -754,6 +754,7 @@ class DRUMN(TorchMultiViewModel):
         """
         self._check_common()
         self._check_params()
+        self._distributed_mode()  # refuses data-parallel training with a clear message
         views = self._apply_observed(views, observed)
         V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
         a, b = self.view_names_

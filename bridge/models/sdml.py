@@ -267,6 +267,7 @@ def _train_view(
         net,
         loss_fn,
         {"x": t(X), "y": t(Y)},
+        distributed=cfg.get("distributed"),
         epochs=cfg["epochs"],
         batch_size=cfg["batch_size"],
         learning_rate=cfg["learning_rate"],
@@ -563,13 +564,23 @@ class SDML(TorchMultiViewModel):
         Y_val: Mapping[str, np.ndarray] | None,
         specs: Mapping[str, Mapping[str, Any]],
     ) -> list[tuple[dict[str, torch.Tensor], list[dict[str, float]], int]]:
-        """Train the networks of the views in ``V`` (preprocessed arrays) with joblib."""
+        """Train the networks of the views in ``V`` (preprocessed arrays) with joblib.
+
+        Under an initialised ``torch.distributed`` process group the views are trained
+        one after the other in this process, each data-parallel (SDML's loss is a mean
+        of per-row terms), instead of in joblib workers.
+        """
         from joblib import Parallel, delayed
+
+        from .. import distributed as bd
 
         cfg = self._config()
         seed = self._seed
-        jobs = [
-            delayed(_train_view)(
+        active = bd.is_active()
+        if active:
+            cfg["distributed"] = self._distributed_mode()
+        args = [
+            (
                 k,
                 V[k],
                 Y[k],
@@ -582,7 +593,9 @@ class SDML(TorchMultiViewModel):
             )
             for k in V
         ]
-        return Parallel(n_jobs=self.n_jobs)(jobs)
+        if active:
+            return [_train_view(*a) for a in args]
+        return Parallel(n_jobs=self.n_jobs)(delayed(_train_view)(*a) for a in args)
 
     def fit(
         self,

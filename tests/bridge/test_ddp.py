@@ -20,7 +20,9 @@ from bridge.models._torch_utils import TorchMultiViewModel, minibatches, train_l
 from bridge.models.bimodal_ae import BimodalAE
 from bridge.models.corr_ae import CorrAE
 from bridge.models.dcca import DCCA, DCCAE
+from bridge.models.drumn import DRUMN
 from bridge.models.flickr_ae import CrossModalAE, JointAE
+from bridge.models.sdml import SDML
 from bridge.synthetic import make_paired_views
 
 N_TRAIN, N_VAL = 203, 60  # 203 = 7 batches of 25 + one of 28: uneven shards (13/12, 14/14)
@@ -31,16 +33,7 @@ ATOL = 1e-5
 #: so it differs between any two summation orders (the embeddings, centred by the final
 #: CCA, do not depend on it and are compared).
 UNIDENTIFIED = {"dcca": ("encoders.0.2.bias", "encoders.1.2.bias")}
-
-
-class GatheredDCCA(DCCA):
-    """DCCA whose correlation is computed on the network outputs of the whole global
-    batch, gathered from every rank: the recipe for a batch-statistic objective."""
-
-    _ddp_objective = "gather"
-
-    def _outputs(self, module, xs):
-        return [bd.gather_rows(h) for h in super()._outputs(module, xs)]
+MODELS = ["bimodal", "corr", "dcca", "dccae", "sdml", "joint", "cross"]
 
 
 def _data():
@@ -61,17 +54,22 @@ def _models() -> dict[str, tuple[TorchMultiViewModel, bool]]:
         # default drop_rate 2/3: the per-row dropping masks must match one process too
         "bimodal": (BimodalAE(hidden=(16,), n_components=6, epochs=6, **COMMON), True),
         "corr": (CorrAE(hidden=(16,), n_components=6, epochs=5, **COMMON), False),
-        "dcca": (GatheredDCCA(hidden=(16,), n_components=3, epochs=4, **COMMON), False),
+        # batch statistics: the correlation of the gathered global batch
+        "dcca": (DCCA(hidden=(16,), n_components=3, epochs=4, **COMMON), False),
+        "dccae": (DCCAE(hidden=(16,), n_components=3, epochs=4, **COMMON), False),
+        # supervised, one network per view: trained one after the other, each split
+        "sdml": (SDML(hidden=(16,), code=8, epochs=4, patience=2, **COMMON), True),
         "joint": (JointAE(drop_rate=2 / 3, epochs=4, **COMMON), True),
         "cross": (CrossModalAE(variant="I", epochs=4, **COMMON), False),
     }
 
 
 def _fit(model: TorchMultiViewModel, with_val: bool) -> TorchMultiViewModel:
-    train, _, val, y_val = _data()
+    train, y, val, y_val = _data()
+    labels = (y,) if isinstance(model, SDML) else ()
     if with_val:
-        return model.fit(train, views_val=val, y_val=y_val)
-    return model.fit(train)
+        return model.fit(train, *labels, views_val=val, y_val=y_val)
+    return model.fit(train, *labels)
 
 
 def _free_port() -> int:
@@ -101,6 +99,16 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
                 warnings.append(record.getMessage())
 
     records.addHandler(Keep())
+    steps: dict[str, dict] = {}  # desc -> mode, this rank's rows, global rows
+    real_loss = bd.DataParallelStep.loss
+
+    def counted_loss(self, shard, data, penalty):
+        rec = steps.setdefault(self.desc, {"mode": self.mode, "rows": 0, "global": 0})
+        rec["rows"] += len(shard.index)
+        rec["global"] += sum(shard.sizes)
+        return real_loss(self, shard, data, penalty)
+
+    bd.DataParallelStep.loss = counted_loss
     train, *_ = _data()
     info: dict = {}
     for name, (model, with_val) in _models().items():
@@ -112,7 +120,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         np.savez(out_dir / f"{name}.emb.{rank}.npz", **m.transform(train))
         m.save(out_dir / f"{name}.{rank}.pt")
         info[name] = {"history": m.history_, "best_epoch": m.best_epoch_}
-    info["dcca_refused"] = _refusal(lambda: DCCA(hidden=(8,), n_components=2).fit(train))
+    info["drumn_refused"] = _refusal(lambda: DRUMN(hidden=(8,), n_components=2).fit(train))
     net = torch.nn.Linear(3, 1)
     info["loop_refused"] = _refusal(
         lambda: train_loop(
@@ -131,6 +139,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         m = DCCA(hidden=(16,), n_components=3, epochs=2, **COMMON).fit(train)
     np.savez(out_dir / f"replicated.emb.{rank}.npz", **m.transform(train))
     info["warnings"] = warnings
+    info["steps"] = steps
     (out_dir / f"info.{rank}.json").write_text(json.dumps(info))
     torch.distributed.destroy_process_group()
 
@@ -166,7 +175,7 @@ def _info(out: Path, rank: int) -> dict:
 
 
 @pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
-@pytest.mark.parametrize("name", ["bimodal", "corr", "dcca", "joint", "cross"])
+@pytest.mark.parametrize("name", MODELS)
 def test_two_processes_equal_one(ddp_run, single, name):
     p0 = np.load(ddp_run / f"{name}.params.0.npz")
     p1 = np.load(ddp_run / f"{name}.params.1.npz")
@@ -184,16 +193,39 @@ def test_two_processes_equal_one(ddp_run, single, name):
     info = _info(ddp_run, 0)[name]
     assert info["best_epoch"] == single[name].best_epoch_
     hist, ref_hist = info["history"], single[name].history_
-    assert len(hist) == len(ref_hist)
-    for h, r in zip(hist, ref_hist):
-        assert h["loss"] == pytest.approx(r["loss"], rel=1e-5)
-        if "val" in r:  # MAP is a step function of the ranking: near-ties may swap
-            assert h["val"] == pytest.approx(r["val"], abs=1e-4)
+    if isinstance(ref_hist, dict):  # SDML: one history per view's network
+        assert sorted(hist) == sorted(ref_hist)
+        pairs = [(hist[k], ref_hist[k]) for k in ref_hist]
+    else:
+        pairs = [(hist, ref_hist)]
+    for hs, rs in pairs:
+        assert len(hs) == len(rs)
+        for h, r in zip(hs, rs):
+            assert h["loss"] == pytest.approx(r["loss"], rel=1e-5)
+            if "val" in r:  # MAP is a step function of the ranking: near-ties may swap
+                assert h["val"] == pytest.approx(r["val"], abs=1e-4)
+
+
+@pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
+def test_every_model_really_trained_split(ddp_run):
+    """Equal results could also come from every rank training alone: check the steps."""
+    s0, s1 = (_info(ddp_run, r)["steps"] for r in range(WORLD))
+    descs = sorted(s0)
+    assert sorted(s1) == descs
+    for cls in ("BimodalAE", "CorrAE", "DCCA", "DCCAE", "SDML[view0]", "SDML[view1]"):
+        assert cls in descs, descs
+    modes = {d: s0[d]["mode"] for d in descs}
+    assert modes["DCCA"] == modes["DCCAE"] == "gather"
+    assert modes["SDML[view0]"] == modes["SDML[view1]"] == modes["BimodalAE"] == "mean"
+    for d in descs:
+        assert s0[d]["global"] == s1[d]["global"]
+        assert s0[d]["rows"] + s1[d]["rows"] == s0[d]["global"], d  # the shards cover it
+        assert 0 < s0[d]["rows"] < s0[d]["global"], d  # and each rank saw a share
 
 
 @pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
 def test_only_rank_zero_writes_checkpoints(ddp_run, single):
-    for name in ("bimodal", "corr", "dcca", "joint", "cross"):
+    for name in MODELS:
         assert (ddp_run / f"{name}.0.pt").exists()
         assert not (ddp_run / f"{name}.1.pt").exists()
     m = BimodalAE.load(ddp_run / "bimodal.0.pt")
@@ -206,8 +238,8 @@ def test_only_rank_zero_writes_checkpoints(ddp_run, single):
 def test_undeclared_objectives_are_refused(ddp_run):
     for rank in range(WORLD):
         info = _info(ddp_run, rank)
-        assert "DCCA cannot be trained data-parallel" in info["dcca_refused"]
-        assert "whole minibatch" in info["dcca_refused"]
+        assert "DRUMN cannot be trained data-parallel" in info["drumn_refused"]
+        assert "adaptive sample weights" in info["drumn_refused"]
         assert "train_loop('Custom')" in info["loop_refused"]
         assert "distributed='mean'" in info["loop_refused"]
         assert info["warnings"] == []  # the dropping masks matched: no fallback warning
@@ -305,16 +337,18 @@ def test_objective_modes():
     assert bd.objective_mode(CorrAE) == "mean"
     assert bd.objective_mode(JointAE) == "mean"
     assert bd.objective_mode(CrossModalAE) == "mean"
-    assert bd.objective_mode(DCCA) == "refuse"
-    assert bd.objective_mode(DCCAE) == "refuse"
-    assert bd.objective_mode(GatheredDCCA) == "gather"
+    assert bd.objective_mode(DCCA) == "gather"
+    assert bd.objective_mode(DCCAE) == "gather"
+    assert bd.objective_mode(SDML) == "mean"
+    assert bd.objective_mode(DRUMN) == "refuse"
 
     class Unknown(TorchMultiViewModel):  # nothing declared
         pass
 
     assert bd.objective_mode(Unknown) is None
-    assert "DCCAE cannot be trained" in bd.refusal(DCCAE)
-    assert "BimodalAE" in bd.refusal(DCCAE)  # lists the models that can
+    assert "DRUMN cannot be trained" in bd.refusal(DRUMN)
+    assert "BimodalAE" in bd.refusal(DRUMN)  # lists the models that can
+    assert "DCCAE" in bd.refusal(DRUMN) or "DCCA" in bd.refusal(DRUMN)
 
 
 @pytest.mark.parametrize("draw", ["rows", "none", "other"])
