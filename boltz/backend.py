@@ -172,23 +172,28 @@ class Backend:
         Notes
         -----
         Written with device-agnostic array ops (inverse-CDF with a per-row offset so
-        one ``searchsorted`` serves all rows); float64 internally for exactness.
+        one ``searchsorted`` serves all rows); float64 internally for exactness.  The
+        draws are sorted before the search (the counts do not depend on the order of
+        the draws, and a sorted search walks the CDF in order: about 2x faster).
         """
         xp = self.xp
         n, v = probs.shape
         counts_i = xp.rint(counts).astype(xp.int64)
         total = int(counts_i.sum())
-        out = xp.zeros((n, v), dtype=self.dtype)
         if total == 0:
-            return out
-        cdf = xp.cumsum(probs.astype(xp.float64), axis=1)
+            return xp.zeros((n, v), dtype=self.dtype)
+        # the per-row CDFs, offset by the row index, in one reused float64 buffer
+        cdf = self.scratch((n, v), xp.float64, tag="multinomial.cdf")
+        cdf[...] = probs
+        xp.cumsum(cdf, axis=1, out=cdf)
         cdf /= cdf[:, -1:]
         cdf[:, -1] = 1.0
-        offsets = xp.arange(n, dtype=xp.float64)
-        flat_cdf = (cdf + offsets[:, None]).ravel()
+        cdf += xp.arange(n, dtype=xp.float64)[:, None]
+        flat_cdf = cdf.reshape(-1)
         # row of every draw (CuPy's repeat takes no array of repeats)
         rows = xp.searchsorted(xp.cumsum(counts_i), xp.arange(total), side="right")
-        u = rng.random(total, dtype=xp.float64) + rows
+        # draw t of row r is r + U[0, 1): sorting keeps every draw in its row's range
+        u = xp.sort(rng.random(total, dtype=xp.float64) + rows)
         idx = xp.searchsorted(flat_cdf, u, side="right")
         idx = xp.minimum(idx, rows * v + v - 1)
         flat = xp.bincount(idx, minlength=n * v).astype(self.dtype)
@@ -267,14 +272,15 @@ class Backend:
         """
         if self.name == "numpy" and not is_sparse(a) and _cblas.gemm(alpha, a.T, b, beta, c):
             return c
-        prod = self.xp.asarray(a.T @ b)
+        prod = self.xp.asarray(a.T @ b)  # sparse a: cost proportional to its nnz
         if beta == 0.0:
             c[...] = prod
             if alpha != 1.0:
                 c *= alpha
         else:
-            c *= beta
-            c += alpha * prod
+            if beta != 1.0:
+                c *= beta
+            self.axpy(prod, c, alpha)  # no second V x H temporary
         return c
 
     def axpy(self, x: Any, y: Any, a: float) -> Any:

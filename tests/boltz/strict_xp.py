@@ -200,6 +200,7 @@ for _n in (
     "concatenate",
     "cumsum",
     "searchsorted",
+    "sort",
     "repeat",
     "bincount",
     "rint",
