@@ -249,8 +249,21 @@ class RBM(TransformerMixin, BaseEstimator):
         return x
 
     def _to_device(self, x: Any) -> Any:
-        """Host rows -> standardised device batch of the model dtype."""
-        return self.model_.backend.asarray(self._preprocess_host(x))
+        """Host rows -> standardised device batch of the model dtype.
+
+        Gaussian visibles are standardised on the device in the model dtype (one new
+        array; the caller's rows are never modified).
+        """
+        be = self.model_.backend
+        if is_sparse(x) or not hasattr(self, "mean_"):
+            return be.asarray(self._preprocess_host(x))
+        c = getattr(self, "_std_cache", None)  # (mean_, scale_, backend, device copies)
+        if c is None or c[0] is not self.mean_ or c[1] is not self.scale_ or c[2] is not be:
+            c = (self.mean_, self.scale_, be, be.asarray(self.mean_), be.asarray(self.scale_))
+            self._std_cache = c
+        out = be.xp.subtract(be.asarray(np.asarray(x)), c[3])
+        out /= c[4]
+        return out
 
     def _check_X(self, X: Any, name: str = "X", fitting: bool = False) -> Any:
         unit = self._unit() if fitting else self.unit_
@@ -729,6 +742,7 @@ class RBM(TransformerMixin, BaseEstimator):
         if self._is_fitted():
             meta, arrays = self._checkpoint_state()
             for k in (
+                "_std_cache",
                 "model_",
                 "optimizer_",
                 "estimator_",

@@ -316,3 +316,19 @@ def test_history_and_partial_fit():
     p.partial_fit(X)
     p.partial_fit(X)
     assert p.epoch_ == 2 and len(p.history_) == 2
+
+
+def test_gaussian_standardisation_on_device_follows_refits_and_keeps_inputs():
+    """The device copies of mean_/scale_ are cached: a refit on other data must not reuse
+    them, and standardising a float32 batch must not write into the caller's array."""
+    rng = np.random.default_rng(0)
+    A = (rng.standard_normal((64, 5)) * 3 + 10).astype(np.float32)
+    B = (rng.standard_normal((64, 5)) * 0.5 - 4).astype(np.float32)
+    rbm = boltz.RBM(n_hidden=3, visible="gaussian", epochs=1, progress=False, random_state=0)
+    for X in (A, B, A):
+        keep = X.copy()
+        rbm.fit(X)
+        z = np.asarray(rbm._to_device(X))
+        np.testing.assert_array_equal(X, keep)
+        np.testing.assert_allclose(z, (X - rbm.mean_) / rbm.scale_, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-4)
