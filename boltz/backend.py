@@ -286,10 +286,13 @@ class Backend:
     def axpy(self, x: Any, y: Any, a: float) -> Any:
         """In place ``y += a * x``.
 
-        On NumPy through the threaded BLAS ``axpy`` (:mod:`boltz._cblas`), else
-        with the product in a reused scratch buffer.
+        ``a == 1`` (the ``W += velocity`` of every update) goes through the threaded
+        BLAS ``axpy`` on NumPy (:mod:`boltz._cblas`; the same rounding as ``y += x``);
+        otherwise the product goes through a reused scratch buffer (multiply, then
+        add: the rounding of the plain NumPy expression, so results do not depend on
+        whether the BLAS kernel fuses the multiply-add).
         """
-        if self.name == "numpy" and y.size >= 1 << 14 and _cblas.axpy(a, x, y):
+        if a == 1.0 and self.name == "numpy" and y.size >= 1 << 14 and _cblas.axpy(a, x, y):
             return y
         if a == 1.0:
             y += x

@@ -251,19 +251,15 @@ class RBM(TransformerMixin, BaseEstimator):
     def _to_device(self, x: Any) -> Any:
         """Host rows -> standardised device batch of the model dtype.
 
-        Gaussian visibles are standardised on the device in the model dtype (one new
-        array; the caller's rows are never modified).
+        Gaussian visibles are standardised in float64 on the host (one temporary, then
+        the cast to the model dtype; the caller's rows are never modified).
         """
         be = self.model_.backend
         if is_sparse(x) or not hasattr(self, "mean_"):
             return be.asarray(self._preprocess_host(x))
-        c = getattr(self, "_std_cache", None)  # (mean_, scale_, backend, device copies)
-        if c is None or c[0] is not self.mean_ or c[1] is not self.scale_ or c[2] is not be:
-            c = (self.mean_, self.scale_, be, be.asarray(self.mean_), be.asarray(self.scale_))
-            self._std_cache = c
-        out = be.xp.subtract(be.asarray(np.asarray(x)), c[3])
-        out /= c[4]
-        return out
+        z = np.subtract(np.asarray(x), self.mean_, dtype=np.float64)
+        z /= self.scale_
+        return be.asarray(z)
 
     def _check_X(self, X: Any, name: str = "X", fitting: bool = False) -> Any:
         unit = self._unit() if fitting else self.unit_
@@ -742,7 +738,6 @@ class RBM(TransformerMixin, BaseEstimator):
         if self._is_fitted():
             meta, arrays = self._checkpoint_state()
             for k in (
-                "_std_cache",
                 "model_",
                 "optimizer_",
                 "estimator_",

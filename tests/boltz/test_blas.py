@@ -42,9 +42,13 @@ def test_axpy_matches_numpy_and_backend_uses_it(dtype):
     tol = 1e-6 if dtype == np.float32 else 1e-15
     np.testing.assert_allclose(y, expect, rtol=tol, atol=tol)
     be = get_backend("cpu", dtype)
-    out = be.axpy(x, y2, -0.3)
+    out = be.axpy(x, y2, -0.3)  # a != 1: multiply then add, as NumPy rounds it
     assert out is y2
-    np.testing.assert_array_equal(y2, y)
+    np.testing.assert_array_equal(y2, expect)
+    y3, y4 = y2.copy(), y2.copy()
+    be.axpy(x, y3, 1.0)  # a == 1: the BLAS kernel, bitwise equal to y += x
+    y4 += x
+    np.testing.assert_array_equal(y3, y4)
 
 
 def test_axpy_refuses_overlap_views_and_mixed_dtypes():
