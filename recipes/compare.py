@@ -333,7 +333,7 @@ def _kcca(kernel: str) -> Callable[[Settings], Candidates]:
     def build(s: Settings) -> Candidates:
         from bridge.baselines import KCCA
 
-        regs = (1.0,) if s.smoke else (1e-1, 1.0, 10.0)
+        regs = (1.0,) if s.smoke else (1e-1, 1.0, 10.0, 100.0)
         return [
             (
                 f"reg={r:g}",
@@ -423,7 +423,7 @@ def _drumn(threshold: bool) -> Callable[[Settings], Candidates]:
 
         kw = _dcca_kw(s)
         kw.update(hidden=_hidden(s, (256, 256)), learning_rate=1e-3)
-        weights = (1.0,) if s.smoke else (0.1, 1.0)
+        weights = (1.0,) if s.smoke else (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
         return [(f"λ={w}", DRUMN(threshold=threshold, recon_weight=w, **kw)) for w in weights]
 
     return build
