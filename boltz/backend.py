@@ -292,10 +292,9 @@ class Backend:
         add: the rounding of the plain NumPy expression, so results do not depend on
         whether the BLAS kernel fuses the multiply-add).
         """
-        if a == 1.0 and self.name == "numpy" and y.size >= 1 << 14 and _cblas.axpy(a, x, y):
-            return y
         if a == 1.0:
-            y += x
+            if not (self.name == "numpy" and y.size >= 1 << 14 and _cblas.axpy(1.0, x, y)):
+                y += x
             return y
         tmp = self.scratch(x.shape, x.dtype)
         self.xp.multiply(x, a, out=tmp)
