@@ -134,6 +134,9 @@ class RBMModel:
 
     def hidden_mean(self, v: Any, length: Any = None, out: Any = None) -> Any:
         """``P(h = 1 | v)``, shape (n, H)."""
+        if length is None:  # the bias add fused into the sigmoid: one pass fewer
+            x = self.backend.matmul(self.scaled_visible(v), self.params["weights"], out=out)
+            return self.backend.sigmoid(x, out=x, bias=self.params["hidden_bias"])
         x = self.hidden_input(v, length, out=out)
         return self.backend.sigmoid(x, out=x)
 

@@ -111,8 +111,7 @@ class Bernoulli(VisibleUnit):
     name = "bernoulli"
 
     def mean(self, a, p, length, backend, out=None):
-        x = backend.xp.add(a, p["bias"], out=out)
-        return backend.sigmoid(x, out=x)
+        return backend.sigmoid(a, out=out, bias=p["bias"])
 
     def sample(self, a, p, length, backend, rng, out=None):
         m = self.mean(a, p, length, backend, out=out)
