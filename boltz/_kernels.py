@@ -213,17 +213,18 @@ def bernoulli(rng: Any, prob: np.ndarray, out: np.ndarray) -> bool:
     ):
         return False
     bg = rng.bit_generator
-    st = bg.state
-    s, inc = st["state"]["state"], st["state"]["inc"]
-    io = np.array(
-        [s >> 64, s & _MASK64, inc >> 64, inc & _MASK64, st["has_uint32"], st["uinteger"]],
-        dtype=np.uint64,
-    )
     fn = _lib.bernoulli_f32 if prob.dtype == np.float32 else _lib.bernoulli_f64
-    fn(prob.ctypes.data, out.ctypes.data, prob.size, io.ctypes.data)
-    st["state"]["state"] = (int(io[0]) << 64) | int(io[1])
-    st["has_uint32"], st["uinteger"] = int(io[4]), int(io[5])
-    bg.state = st
+    with bg.lock:  # the lock NumPy's own draws take: safe if threads share ``rng``
+        st = bg.state
+        s, inc = st["state"]["state"], st["state"]["inc"]
+        io = np.array(
+            [s >> 64, s & _MASK64, inc >> 64, inc & _MASK64, st["has_uint32"], st["uinteger"]],
+            dtype=np.uint64,
+        )
+        fn(prob.ctypes.data, out.ctypes.data, prob.size, io.ctypes.data)
+        st["state"]["state"] = (int(io[0]) << 64) | int(io[1])
+        st["has_uint32"], st["uinteger"] = int(io[4]), int(io[5])
+        bg.state = st
     return True
 
 
