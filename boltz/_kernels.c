@@ -8,7 +8,7 @@
  *                      drawing the very same stream and leaving the generator
  *                      in the very same state (state, has_uint32, uinteger);
  *   affine_half_*      x = (x + b) * 0.5     (b broadcast over rows)
- *   half_shift_*       x = x * 0.5 + 0.5
+ *   half_shift_*       x = x * 0.5 + 0.5  (optionally with colsum = x.sum(axis=0))
  *
  * The PCG64 stream (O'Neill's XSL-RR 128/64, as in numpy/random/src/pcg64):
  * step state = state * M + inc, then output rotr64(hi ^ lo, state >> 122).
@@ -166,4 +166,36 @@ void half_shift_f32(float *x, int64_t n) {
 
 void half_shift_f64(double *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = x[i] * 0.5 + 0.5;
+}
+
+/* half_shift on (rows, cols) and colsum = x.sum(axis=0) of the result, in NumPy's
+ * order for an axis-0 reduction of a C-contiguous array: row after row. */
+void half_shift_colsum_f32(float *x, int64_t rows, int64_t cols, float *colsum) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *xr = x + r * cols;
+        if (r == 0) {
+            for (int64_t j = 0; j < cols; j++) colsum[j] = xr[j] = xr[j] * 0.5f + 0.5f;
+        } else {
+            for (int64_t j = 0; j < cols; j++) {
+                float v = xr[j] * 0.5f + 0.5f;
+                xr[j] = v;
+                colsum[j] += v;
+            }
+        }
+    }
+}
+
+void half_shift_colsum_f64(double *x, int64_t rows, int64_t cols, double *colsum) {
+    for (int64_t r = 0; r < rows; r++) {
+        double *xr = x + r * cols;
+        if (r == 0) {
+            for (int64_t j = 0; j < cols; j++) colsum[j] = xr[j] = xr[j] * 0.5 + 0.5;
+        } else {
+            for (int64_t j = 0; j < cols; j++) {
+                double v = xr[j] * 0.5 + 0.5;
+                xr[j] = v;
+                colsum[j] += v;
+            }
+        }
+    }
 }

@@ -8,7 +8,8 @@ Three hot spots of a CPU Gibbs step are faster in a few lines of C than in NumPy
   256 x 1024 float32 on the 2-core development VM;
 * ``affine_half`` / ``half_shift`` -- the two passes around ``tanh`` in
   ``sigmoid(x + b) = 0.5 tanh((x + b) / 2) + 0.5`` (the bias add fused with the
-  first halving).
+  first halving; the column sums of the result, which the hidden-bias gradient
+  needs, fused with the last pass).
 
 ``_kernels.c`` is compiled on first use with the system C compiler into a cache
 directory (``$BOLTZ_CACHE_DIR``, else ``$XDG_CACHE_HOME/boltz`` or ``~/.cache/boltz``),
@@ -127,6 +128,9 @@ def _bind(path: Path) -> Any:
     for name in ("half_shift_f32", "half_shift_f64"):
         getattr(lib, name).argtypes = [_P, _I64]
         getattr(lib, name).restype = None
+    for name in ("half_shift_colsum_f32", "half_shift_colsum_f64"):
+        getattr(lib, name).argtypes = [_P, _I64, _I64, _P]
+        getattr(lib, name).restype = None
     return lib
 
 
@@ -155,6 +159,14 @@ def _self_check() -> bool:
             return False
         if not half_shift(got) or not np.array_equal(want2, got):
             return False
+        for rows in (1, 2, 7, 300):
+            y = np.random.default_rng(rows).standard_normal((rows, 37)).astype(dt)
+            ref = y * dt(0.5) + dt(0.5)
+            sums = np.empty(37, dt)
+            if not half_shift(y, colsum=sums) or not np.array_equal(ref, y):
+                return False
+            if not np.array_equal(ref.sum(axis=0), sums):
+                return False
     return True
 
 
@@ -237,10 +249,24 @@ def affine_half(x: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
-def half_shift(x: np.ndarray) -> bool:
-    """``x[...] = x * 0.5 + 0.5`` if the kernel applies."""
-    if not _ok(x):
+def half_shift(x: np.ndarray, colsum: np.ndarray | None = None) -> bool:
+    """``x[...] = x * 0.5 + 0.5`` if the kernel applies.
+
+    With ``colsum`` (shape (m,) for 2-D ``x`` (n, m), n >= 1, m >= 2), also
+    ``colsum[...] = x.sum(axis=0)`` of the result, in the same pass and with
+    NumPy's rounding (rows are added in order).
+    """
+    if colsum is None:
+        if not _ok(x):
+            return False
+        fn = _lib.half_shift_f32 if x.dtype == np.float32 else _lib.half_shift_f64
+        fn(x.ctypes.data, x.size)
+        return True
+    # one column: NumPy reduces a contiguous vector pairwise, not row after row
+    if not (_ok(x, colsum) and x.ndim == 2 and x.shape[0] > 0 and x.shape[1] > 1):
         return False
-    fn = _lib.half_shift_f32 if x.dtype == np.float32 else _lib.half_shift_f64
-    fn(x.ctypes.data, x.size)
+    if colsum.shape != x.shape[1:]:
+        return False
+    fn = _lib.half_shift_colsum_f32 if x.dtype == np.float32 else _lib.half_shift_colsum_f64
+    fn(x.ctypes.data, x.shape[0], x.shape[1], colsum.ctypes.data)
     return True

@@ -204,7 +204,7 @@ class Backend:
         return flat.reshape(n, v)
 
     # ------------------------------------------------------------------ kernels
-    def sigmoid(self, x: Any, out: Any = None, bias: Any = None) -> Any:
+    def sigmoid(self, x: Any, out: Any = None, bias: Any = None, colsum: Any = None) -> Any:
         """Logistic function ``sigmoid(x + bias)``, optionally in place.
 
         Computed as ``0.5 * tanh(0.5 (x + bias)) + 0.5``: stable for any ``x`` (no
@@ -219,6 +219,8 @@ class Backend:
             Receives the result (may be ``x`` itself).
         bias : array, shape (m,), optional
             Added to every row of ``x`` first.
+        colsum : array, shape (m,), optional
+            Receives ``result.sum(axis=0)`` (on the kernel path in the same pass).
         """
         xp = self.xp
         if out is None:
@@ -230,9 +232,11 @@ class Backend:
         else:
             xp.multiply(x, 0.5, out=out)
         xp.tanh(out, out=out)
-        if not (self.name == "numpy" and _kernels.half_shift(out)):
+        if not (self.name == "numpy" and _kernels.half_shift(out, colsum=colsum)):
             xp.multiply(out, 0.5, out=out)
             xp.add(out, 0.5, out=out)
+            if colsum is not None:
+                xp.sum(out, axis=0, out=colsum)
         return out
 
     def softplus(self, x: Any, out: Any = None) -> Any:

@@ -33,6 +33,9 @@ class Phases:
         ``P(h | v_neg)`` (Rao-Blackwellised statistics).
     len_pos, len_neg : array, shape (n,) / (m,), or None
         Document lengths for a replicated-softmax layer.
+    h_pos_sum, h_neg_sum : array, shape (H,), or None
+        ``h_pos.sum(axis=0)`` / ``h_neg.sum(axis=0)`` when the estimator computed
+        them with the probabilities (bitwise the same as summing afterwards).
     """
 
     v_pos: Any
@@ -41,6 +44,8 @@ class Phases:
     v_neg: Any
     h_neg: Any
     len_neg: Any
+    h_pos_sum: Any = None
+    h_neg_sum: Any = None
 
 
 class CD:
@@ -81,16 +86,23 @@ class CD:
             buf = self._buffers[key] = be.empty((n, width))
         return buf
 
+    def _sum_buf(self, model: RBMModel, length: Any, tag: str) -> Any:
+        """A reused (H,) buffer for the column sums of ``P(h|v)``; None with lengths."""
+        if length is not None:
+            return None
+        return self._buf(model, 1, "h", tag).reshape(-1)
+
     def phases(self, model: RBMModel, v0: Any, rng: Any) -> Phases:
         n = v0.shape[0]
         length = model.length(v0)
-        ph0 = model.hidden_mean(v0, length, out=self._buf(model, n, "h", "ph0"))
+        s0, s = self._sum_buf(model, length, "ph0.sum"), self._sum_buf(model, length, "ph.sum")
+        ph0 = model.hidden_mean(v0, length, out=self._buf(model, n, "h", "ph0"), colsum=s0)
         ph = ph0
         for _ in range(self.k):
             h = model.sample_hidden(ph, rng, out=self._buf(model, n, "h", "h"))
             v = model.visible(h, length, rng=rng, out=self._buf(model, n, "v", "v"))
-            ph = model.hidden_mean(v, length, out=self._buf(model, n, "h", "ph"))
-        return Phases(v0, ph0, length, v, ph, length)
+            ph = model.hidden_mean(v, length, out=self._buf(model, n, "h", "ph"), colsum=s)
+        return Phases(v0, ph0, length, v, ph, length, s0, s)
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -144,16 +156,18 @@ class PCD(CD):
         if self.chains is None:
             self._init_chains(model, v0, rng)
         len0 = model.length(v0)
-        ph0 = model.hidden_mean(v0, len0, out=self._buf(model, v0.shape[0], "h", "ph0"))
+        s0 = self._sum_buf(model, len0, "ph0.sum")
+        ph0 = model.hidden_mean(v0, len0, out=self._buf(model, v0.shape[0], "h", "ph0"), colsum=s0)
         h, length = self.chains, self.chain_length
+        s = self._sum_buf(model, length, "ph.sum")
         m = h.shape[0]
         for _ in range(self.k):
             v = model.visible(h, length, rng=rng, out=self._buf(model, m, "v", "v"))
-            ph = model.hidden_mean(v, length, out=self._buf(model, m, "h", "ph"))
+            ph = model.hidden_mean(v, length, out=self._buf(model, m, "h", "ph"), colsum=s)
             # the chains' old state is consumed: the new one is written over it
             h = model.sample_hidden(ph, rng, out=h)
         self.chains = h
-        return Phases(v0, ph0, len0, v, ph, length)
+        return Phases(v0, ph0, len0, v, ph, length, s0, s)
 
     def state(self) -> dict[str, Any]:
         if self.chains is None:

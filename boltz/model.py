@@ -132,13 +132,18 @@ class RBMModel:
             x += length[:, None] * c
         return x
 
-    def hidden_mean(self, v: Any, length: Any = None, out: Any = None) -> Any:
-        """``P(h = 1 | v)``, shape (n, H)."""
+    def hidden_mean(self, v: Any, length: Any = None, out: Any = None, colsum: Any = None) -> Any:
+        """``P(h = 1 | v)``, shape (n, H).
+
+        ``colsum`` (H,), when given, receives ``P(h | v).sum(axis=0)`` (computed in
+        the sigmoid's last pass where the backend can: the hidden-bias statistic).
+        """
+        be = self.backend
         if length is None:  # the bias add fused into the sigmoid: one pass fewer
-            x = self.backend.matmul(self.scaled_visible(v), self.params["weights"], out=out)
-            return self.backend.sigmoid(x, out=x, bias=self.params["hidden_bias"])
+            x = be.matmul(self.scaled_visible(v), self.params["weights"], out=out)
+            return be.sigmoid(x, out=x, bias=self.params["hidden_bias"], colsum=colsum)
         x = self.hidden_input(v, length, out=out)
-        return self.backend.sigmoid(x, out=x)
+        return be.sigmoid(x, out=x, colsum=colsum)
 
     def sample_hidden(self, ph: Any, rng: Any, out: Any = None) -> Any:
         """Bernoulli states from probabilities ``ph`` (written into ``out`` when given)."""
@@ -221,16 +226,20 @@ class RBMModel:
         return self.visible(h, length, rng=rng), ph
 
     # ------------------------------------------------------------------ gradients
-    def bias_stats(self, v: Any, ph: Any, length: Any) -> dict[str, Any]:
+    def bias_stats(self, v: Any, ph: Any, length: Any, ph_sum: Any = None) -> dict[str, Any]:
         """Batch sums of ``-dF/dtheta`` for every parameter except the weights.
 
         Returns a dict with ``visible_bias`` (V,), ``hidden_bias`` (H,) and, with
         learned sigma, ``log_sigma`` (V,).  The weight statistic
         ``scaled(v).T @ ph`` is left to the optimiser, which fuses it with the
-        momentum update.
+        momentum update.  ``ph_sum`` is ``ph.sum(axis=0)`` if already known (see
+        :meth:`hidden_mean`); it is used only without document lengths.
         """
         be, xp = self.backend, self.backend.xp
-        hb = ph.sum(axis=0) if length is None else (ph * length[:, None]).sum(axis=0)
+        if length is not None:
+            hb = (ph * length[:, None]).sum(axis=0)
+        else:
+            hb = ph.sum(axis=0) if ph_sum is None else ph_sum
         vb = []
         ls = []
         for g in self.groups:

@@ -139,10 +139,13 @@ class SGD:
             g = be.scratch(W.shape, tag="gradient")
             be.gemm_tn(sv_pos, ph.h_pos, g, 1.0 / n_pos, 0.0)
             be.gemm_tn(sv_neg, ph.h_neg, g, -1.0 / n_neg, 1.0)
-        pos = model.bias_stats(ph.v_pos, ph.h_pos, ph.len_pos)
-        neg = model.bias_stats(ph.v_neg, ph.h_neg, ph.len_neg)
+        pos = model.bias_stats(ph.v_pos, ph.h_pos, ph.len_pos, ph_sum=ph.h_pos_sum)
+        neg = model.bias_stats(ph.v_neg, ph.h_neg, ph.len_neg, ph_sum=ph.h_neg_sum)
         grads = {name: s_pos / n_pos - neg[name] / n_neg for name, s_pos in pos.items()}
-        mean_h = ph.h_pos.sum(axis=0) / n_pos if self.sparsity_target is not None else None
+        mean_h = None
+        if self.sparsity_target is not None:
+            h_sum = ph.h_pos.sum(axis=0) if ph.h_pos_sum is None else ph.h_pos_sum
+            mean_h = h_sum / n_pos
         if reducer is not None:
             reducer.sum_([g, *grads.values()] + ([mean_h] if mean_h is not None else []))
             vw *= mom

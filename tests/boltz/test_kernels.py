@@ -130,3 +130,40 @@ def test_training_is_bitwise_the_same_with_and_without_kernels(tmp_path):
     assert (on[0], off[0], broken[0]) == ("True", "False", "False")
     assert on[1] == off[1] == broken[1]
     assert list((tmp_path / "cache").glob("kernels-*.so"))  # built into the cache dir
+
+
+@needs_kernels
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.integers(1, 300),
+    cols=st.integers(1, 130),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_half_shift_column_sums_are_numpys(rows, cols, dtype, seed):
+    x = np.tanh(np.random.default_rng(seed).standard_normal((rows, cols))).astype(dtype)
+    want = x * dtype(0.5) + dtype(0.5)
+    sums = np.empty(cols, dtype)
+    if cols == 1:  # NumPy sums a single column pairwise: the kernel leaves it to NumPy
+        assert not _kernels.half_shift(x, colsum=sums)
+        return
+    assert _kernels.half_shift(x, colsum=sums)
+    np.testing.assert_array_equal(x, want)
+    np.testing.assert_array_equal(sums, want.sum(axis=0))
+    assert not _kernels.half_shift(x[:0], colsum=sums)  # no rows: the NumPy path
+
+
+@pytest.mark.parametrize("length", [False, True])
+def test_hidden_mean_column_sums(length):
+    from boltz import RBM
+
+    rng = np.random.default_rng(0)
+    X = rng.poisson(0.5, (40, 23)).astype(np.float32) if length else (rng.random((40, 23)) < 0.4)
+    rbm = RBM(n_hidden=9, visible="softmax" if length else "bernoulli", epochs=1, batch_size=8)
+    m = rbm.set_params(random_state=0, progress=False).fit(X.astype(np.float32)).model_
+    v = X.astype(np.float32)
+    lens = m.length(v)
+    sums = np.empty(9, np.float32)
+    ph = m.hidden_mean(v, lens, colsum=sums)
+    np.testing.assert_array_equal(ph, m.hidden_mean(v, lens))
+    np.testing.assert_array_equal(sums, ph.sum(axis=0))
