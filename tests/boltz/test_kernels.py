@@ -167,3 +167,15 @@ def test_hidden_mean_column_sums(length):
     ph = m.hidden_mean(v, lens, colsum=sums)
     np.testing.assert_array_equal(ph, m.hidden_mean(v, lens))
     np.testing.assert_array_equal(sums, ph.sum(axis=0))
+
+
+@needs_kernels
+def test_unwritable_cache_dir_falls_back_to_the_temp_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    env = {**os.environ, "BOLTZ_CACHE_DIR": str(blocker / "cache"), "TMPDIR": str(tmp_path)}
+    code = "from boltz import _kernels; print(_kernels.available())"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "True"
+    assert list(tmp_path.glob(f"boltz-{os.getuid()}/kernels-*.so"))
