@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from bench.cd_step import gemm_limit
+from bench.cd_step import bare_update, gemm_limit, second_epoch_rate
 
 
 def _ms(fn, n: int = 200) -> float:
@@ -67,7 +67,6 @@ def no_sampling_rate(V: int, H: int, batch: int, n_batches: int = 40) -> float:
     Whatever exact CD-1 does on top of this is its sampling, so this is the ceiling
     of any CD-1 built on these GEMMs.
     """
-    from boltz import _cblas
 
     X = (np.random.default_rng(1).random((batch * n_batches, V)) < 0.3).astype(np.float32)
     rng = np.random.default_rng(0)
@@ -87,18 +86,9 @@ def no_sampling_rate(V: int, H: int, batch: int, n_batches: int = 40) -> float:
             np.matmul(v0, W, out=ph0)
             np.matmul(h0, W.T, out=v1)
             np.matmul(v1, W, out=ph1)
-            if not _cblas.gemm(lr / batch, v0.T, ph0, mom, vel):  # pragma: no cover
-                vel[...] = mom * vel + (lr / batch) * (v0.T @ ph0)
-            if not _cblas.gemm(-lr / batch, v1.T, ph1, 1.0, vel):  # pragma: no cover
-                vel[...] -= (lr / batch) * (v1.T @ ph1)
-            np.add(W, vel, out=W)
-            np.add(a, (lr / batch) * (v0.sum(axis=0) - v1.sum(axis=0)), out=a)
-            np.add(c, (lr / batch) * (ph0.sum(axis=0) - ph1.sum(axis=0)), out=c)
+            bare_update(v0, ph0, v1, ph1, W, vel, a, c, lr, mom)
 
-    epoch()
-    t = time.perf_counter()
-    epoch()
-    return X.shape[0] // batch * batch / (time.perf_counter() - t)
+    return second_epoch_rate(epoch, X.shape[0] // batch * batch)
 
 
 def kernels(V: int, H: int, batch: int) -> list[tuple[str, float]]:

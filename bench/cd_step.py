@@ -71,6 +71,27 @@ def _sigmoid(x: np.ndarray) -> None:
     np.add(x, 0.5, out=x)
 
 
+def bare_update(v0, ph0, v1, ph1, W, vel, a, c, lr: float, mom: float) -> None:
+    """The parameter update of the minimal loops: momentum fused into the statistics GEMMs."""
+    from boltz import _cblas
+
+    n = v0.shape[0]
+    for x, p, alpha, beta in ((v0, ph0, lr / n, mom), (v1, ph1, -lr / n, 1.0)):
+        if not _cblas.gemm(alpha, x.T, p, beta, vel):  # pragma: no cover - other BLAS
+            vel[...] = beta * vel + alpha * (x.T @ p)
+    np.add(W, vel, out=W)
+    np.add(a, (lr / n) * (v0.sum(axis=0) - v1.sum(axis=0)), out=a)
+    np.add(c, (lr / n) * (ph0.sum(axis=0) - ph1.sum(axis=0)), out=c)
+
+
+def second_epoch_rate(epoch, n_samples: int) -> float:
+    """Samples/s of the second of two calls of ``epoch()`` (the first warms up)."""
+    epoch()
+    t = time.perf_counter()
+    epoch()
+    return n_samples / (time.perf_counter() - t)
+
+
 def bare_rate(X: np.ndarray, H: int, batch: int, lr: float = 0.01, mom: float = 0.5) -> float:
     """Samples/s of a minimal NumPy CD-1 epoch on ``X`` (after one warm-up epoch).
 
@@ -78,8 +99,6 @@ def bare_rate(X: np.ndarray, H: int, batch: int, lr: float = 0.01, mom: float = 
     and ``v1``, probabilities ``P(h|v1)``, momentum fused into the statistics GEMM,
     shuffled batches), with every buffer preallocated and nothing else.
     """
-    from boltz import _cblas
-
     dt = X.dtype
     n, V = X.shape
     rng = np.random.default_rng(0)
@@ -88,10 +107,6 @@ def bare_rate(X: np.ndarray, H: int, batch: int, lr: float = 0.01, mom: float = 
     a, c = np.zeros(V, dt), np.zeros(H, dt)
     ph0, h0, ph1 = (np.empty((batch, H), dt) for _ in range(3))
     v1, uv = np.empty((batch, V), dt), np.empty((batch, V), dt)
-
-    def gemm_tn(A, B, alpha, beta):
-        if not _cblas.gemm(alpha, A.T, B, beta, vel):  # pragma: no cover - other BLAS
-            vel[...] = beta * vel + alpha * (A.T @ B)
 
     def epoch():
         order = rng.permutation(n)
@@ -110,16 +125,9 @@ def bare_rate(X: np.ndarray, H: int, batch: int, lr: float = 0.01, mom: float = 
             np.matmul(v1, W, out=ph1)
             np.add(ph1, c, out=ph1)
             _sigmoid(ph1)
-            gemm_tn(v0, ph0, lr / batch, mom)
-            gemm_tn(v1, ph1, -lr / batch, 1.0)
-            np.add(W, vel, out=W)
-            np.add(a, (lr / batch) * (v0.sum(axis=0) - v1.sum(axis=0)), out=a)
-            np.add(c, (lr / batch) * (ph0.sum(axis=0) - ph1.sum(axis=0)), out=c)
+            bare_update(v0, ph0, v1, ph1, W, vel, a, c, lr, mom)
 
-    epoch()
-    t = time.perf_counter()
-    epoch()
-    return (n // batch) * batch / (time.perf_counter() - t)
+    return second_epoch_rate(epoch, (n // batch) * batch)
 
 
 def _opts(H: int, batch: int, epochs: int, kw: dict[str, Any]) -> dict[str, Any]:
