@@ -46,8 +46,10 @@ and ``"refuse"`` -- DRUMN (its adaptive weights are normalised over the batch; i
 raises a :class:`~boltz.errors.ConfigError` naming the model).  Code that calls
 :func:`~bridge.models._torch_utils.train_loop` itself must pass ``distributed="mean"``
 or ``"gather"``; without it ``train_loop`` refuses to run under an initialised process
-group rather than silently optimise another objective.  DM2C has its own loop and
-trains the whole model on every rank.
+group rather than silently optimise another objective.  DM2C has its own adversarial
+loop and shards it itself: each rank encodes and decodes its share of every global batch,
+the codes are gathered (:func:`gather_sized`), the critics and generators see the whole
+batch on every rank, and the gradients are averaged (:func:`average_gradients`).
 Inside :func:`replicated` every rank trains the whole model on its own (no DDP).
 """
 
@@ -75,8 +77,11 @@ __all__ = [
     "BatchShardSampler",
     "DataParallelStep",
     "Shard",
+    "average_gradients",
+    "broadcast_parameters",
     "draw_as_single",
     "gather_rows",
+    "gather_sized",
     "init",
     "is_active",
     "is_writer",
@@ -99,6 +104,7 @@ KNOWN_OBJECTIVES: dict[str, str] = {
     "bridge.models.dcca.DCCA": "gather",  # and DCCAE, a subclass
     "bridge.models.sdml.SDML": "mean",
     "bridge.models.drumn.DRUMN": "refuse",
+    "bridge.models.dm2c.DM2C": "gather",  # its own loop: shards, gathered codes
 }
 _REASONS: dict[str, str] = {
     "bridge.models.drumn.DRUMN": (
@@ -395,6 +401,54 @@ def gather_rows(t: torch.Tensor) -> torch.Tensor:
         t = torch.cat([t, pad])
     parts = _AllGather.apply(t.contiguous(), group)
     return torch.cat([p[:s] for p, s in zip(parts, sizes)])
+
+
+def gather_sized(t: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
+    """:func:`gather_rows` with the rows of every rank given (``sizes[r]`` rows of rank r).
+
+    For loops that shard a batch themselves (:class:`~bridge.models.dm2c.DM2C`, whose two
+    views have different row counts on every rank).  Needs an initialised process group.
+    """
+    m = max(sizes)
+    if m == 0:
+        return t
+    if t.shape[0] < m:
+        pad = t.new_zeros((m - t.shape[0], *t.shape[1:]))
+        t = torch.cat([t, pad])
+    parts = _AllGather.apply(t.contiguous(), None)
+    return torch.cat([p[:s] for p, s in zip(parts, sizes)])
+
+
+def average_gradients(params: Any) -> None:
+    """All-reduce the ``.grad`` of ``params`` to their mean over ranks, in place.
+
+    Parameters without a gradient are skipped the same way on every rank (their
+    gradients are all None or all set: every rank runs the same graph).
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dev = flat.device
+    if dist.get_backend() != "nccl":
+        flat = flat.cpu()
+    dist.all_reduce(flat)
+    flat = (flat / dist.get_world_size()).to(dev)
+    start = 0
+    for g in grads:
+        g.copy_(flat[start : start + g.numel()].view_as(g))
+        start += g.numel()
+
+
+def broadcast_parameters(module: nn.Module) -> None:
+    """Copy rank 0's parameters and buffers to every rank (in place)."""
+    for t in [*module.parameters(), *module.buffers()]:
+        if dist.get_backend() == "nccl" or t.device.type == "cpu":
+            dist.broadcast(t.data, src=0)
+        else:
+            tmp = t.data.cpu()
+            dist.broadcast(tmp, src=0)
+            t.data.copy_(tmp)
 
 
 def draw_as_single(

@@ -51,6 +51,7 @@ from torch import nn
 
 from boltz.errors import ConfigError, DataError
 
+from .. import distributed as bd
 from ..base import Views
 from ._torch_utils import (
     TorchMultiViewModel,
@@ -532,23 +533,69 @@ class DM2C(TorchMultiViewModel):
         G_ab, G_ba = module.generators[f"{a}_to_{b}"], module.generators[f"{b}_to_{a}"]
         D_a, D_b = module.critics[a], module.critics[b]
         lam_cyc, lam_rec, gp_w = float(self.lambda_cyc), float(self.lambda_rec), self.gp_weight
+        # data-parallel under a process group: every rank draws the same global batches
+        # (same seed), encodes/decodes its contiguous share of each, and gathers the codes;
+        # critics and generators see the whole batch on every rank; gradients are averaged
+        ddp = bd.is_active()
+        world, rank = (bd.world_size(), bd.rank()) if ddp else (1, 0)
+        if ddp:
+            bd.broadcast_parameters(module)
+        self._ddp_rows_ = 0  # rows this process encoded (all of them without DDP)
 
-        def split(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        def split(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
+            """This process's rows of each view, and every rank's row counts (or None)."""
             m = mod_t[idx]
-            return X[a][pos_t[idx[m == 0]].to(dev)], X[b][pos_t[idx[m == 1]].to(dev)]
+            if not ddp:
+                self._ddp_rows_ += len(idx)
+                return X[a][pos_t[idx[m == 0]].to(dev)], X[b][pos_t[idx[m == 1]].to(dev)], None
+            edges = np.cumsum([0, *bd.shard_sizes(len(idx), world)])
+            na = tuple(int((m[edges[r] : edges[r + 1]] == 0).sum()) for r in range(world))
+            nb = tuple(int(edges[r + 1] - edges[r]) - na[r] for r in range(world))
+            own, mo = idx[edges[rank] : edges[rank + 1]], m[edges[rank] : edges[rank + 1]]
+            self._ddp_rows_ += len(own)
+            xa, xb = X[a][pos_t[own[mo == 0]].to(dev)], X[b][pos_t[own[mo == 1]].to(dev)]
+            return xa, xb, (na, nb)
 
-        def rec_loss(xa: torch.Tensor, xb: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        def gathered(za: torch.Tensor, zb: torch.Tensor, sizes: Any) -> tuple[torch.Tensor, ...]:
+            if sizes is None:
+                return za, zb
+            return bd.gather_sized(za, sizes[0]), bd.gather_sized(zb, sizes[1])
+
+        def counts(xa: torch.Tensor, xb: torch.Tensor, sizes: Any) -> tuple[int, int]:
+            return (len(xa), len(xb)) if sizes is None else (sum(sizes[0]), sum(sizes[1]))
+
+        def rec_loss(xa: torch.Tensor, xb: torch.Tensor, sizes: Any) -> tuple[torch.Tensor, ...]:
             za, zb = module.encoders[a](xa), module.encoders[b](xb)
             rec = torch.zeros((), device=dev)
-            for x, z, k in ((xa, za, a), (xb, zb, b)):
-                if len(x):
-                    rec = rec + (module.decoders[k](z) - x).pow(2).mean()
+            for i, (x, z, k, n_rows) in enumerate(
+                zip((xa, xb), (za, zb), (a, b), counts(xa, xb, sizes))
+            ):
+                if not n_rows:
+                    continue
+                err = module.decoders[k](z) - x
+                if sizes is None:
+                    rec = rec + err.pow(2).mean()
+                else:  # the mean over the global batch's rows of this view
+                    per_row = bd.gather_sized(err.pow(2).sum(1), sizes[i])
+                    rec = rec + per_row.sum() / (n_rows * x.shape[1])
             return rec, za, zb
+
+        def step(opt: torch.optim.Optimizer, params: list, loss: torch.Tensor) -> None:
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if ddp:
+                bd.average_gradients(params)
+            opt.step()
+
+        critic_params = list(module.critics.parameters())
 
         history: list[dict[str, float]] = []
         total = int(self.pretrain_epochs) + int(self.epochs)
         bar = tqdm(
-            range(total), desc="DM2C", disable=not progress_enabled(self.progress), leave=False
+            range(total),
+            desc="DM2C",
+            disable=not progress_enabled(self.progress) or bd.rank() != 0,
+            leave=False,
         )
         module.train()
         for epoch in bar:
@@ -556,29 +603,25 @@ class DM2C(TorchMultiViewModel):
             sums: dict[str, float] = {}
             batches = minibatches(n, int(self.batch_size), gen)
             for idx in batches:
-                xa, xb = split(idx)
+                xa, xb, sizes = split(idx)
                 if not joint:
-                    rec, _, _ = rec_loss(xa, xb)
-                    opt_ae.zero_grad(set_to_none=True)
-                    rec.backward()
-                    opt_ae.step()
+                    rec, _, _ = rec_loss(xa, xb, sizes)
+                    step(opt_ae, ae_params, rec)
                     sums["rec"] = sums.get("rec", 0.0) + float(rec.detach())
                     continue
-                if len(xa) == 0 or len(xb) == 0:
+                if 0 in counts(xa, xb, sizes):
                     continue
                 # ---- critics: maximise E D(real) - E D(fake) with the gradient penalty
                 with torch.no_grad():
-                    za, zb = module.encoders[a](xa), module.encoders[b](xb)
+                    za, zb = gathered(module.encoders[a](xa), module.encoders[b](xb), sizes)
                     fa, fb = G_ba(zb), G_ab(za)
                 for _ in range(int(self.n_critic)):
                     w = (D_a(za).mean() - D_a(fa).mean()) + (D_b(zb).mean() - D_b(fb).mean())
                     gp = gradient_penalty(D_a, za, fa, gen) + gradient_penalty(D_b, zb, fb, gen)
-                    d_loss = -w + gp_w * gp
-                    opt_d.zero_grad(set_to_none=True)
-                    d_loss.backward()
-                    opt_d.step()
+                    step(opt_d, critic_params, -w + gp_w * gp)
                 # ---- autoencoders + generators
-                rec, za, zb = rec_loss(xa, xb)
+                rec, za, zb = rec_loss(xa, xb, sizes)
+                za, zb = gathered(za, zb, sizes)
                 # L_cyc and L_adv are functions of the generators only (paper eq. 2-3):
                 # the codes enter them as data, the autoencoders learn from L_rec
                 if not self.encoder_gradients:
@@ -592,9 +635,7 @@ class DM2C(TorchMultiViewModel):
                         f"the DM2C loss became {g_loss.item()} at epoch {epoch + 1}; lower the "
                         "learning rates or standardise the inputs."
                     )
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                opt_g.step()
+                step(opt_g, g_params, g_loss)
                 for key, val in (("rec", rec), ("cyc", cyc), ("adv", adv), ("wdist", w)):
                     sums[key] = sums.get(key, 0.0) + float(val.detach())
             record = {"epoch": float(epoch + 1), "phase": float(joint)}

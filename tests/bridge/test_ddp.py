@@ -20,6 +20,7 @@ from bridge.models._torch_utils import TorchMultiViewModel, minibatches, train_l
 from bridge.models.bimodal_ae import BimodalAE
 from bridge.models.corr_ae import CorrAE
 from bridge.models.dcca import DCCA, DCCAE
+from bridge.models.dm2c import DM2C, mix_views
 from bridge.models.drumn import DRUMN
 from bridge.models.flickr_ae import CrossModalAE, JointAE
 from bridge.models.sdml import SDML
@@ -62,6 +63,29 @@ def _models() -> dict[str, tuple[TorchMultiViewModel, bool]]:
         "joint": (JointAE(drop_rate=2 / 3, epochs=4, **COMMON), True),
         "cross": (CrossModalAE(variant="I", epochs=4, **COMMON), False),
     }
+
+
+#: DM2C: its own adversarial loop; 203 mixed rows, batches of 25 (shards 13/12, 14/14)
+DM2C_KW = dict(
+    n_clusters=3,
+    latent=2,
+    hidden=(16,),
+    generator_hidden=(16,),
+    critic_hidden=(8,),
+    pretrain_epochs=2,
+    epochs=3,
+    n_critic=2,
+    n_init=3,
+    random_state=0,
+    **COMMON,
+)
+
+
+def _dm2c_fit(**kw) -> DM2C:
+    train, *_ = _data()
+    a, b = train.values()
+    views, _ = mix_views({"a": a[:100], "b": b[100:]})  # 100 rows in a, 103 in b
+    return DM2C(**{**DM2C_KW, **kw}).fit(views)
 
 
 def _fit(model: TorchMultiViewModel, with_val: bool) -> TorchMultiViewModel:
@@ -120,6 +144,13 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         np.savez(out_dir / f"{name}.emb.{rank}.npz", **m.transform(train))
         m.save(out_dir / f"{name}.{rank}.pt")
         info[name] = {"history": m.history_, "best_epoch": m.best_epoch_}
+    for name, kw in (("dm2c", {}), ("dm2c_enc", {"encoder_gradients": True})):
+        m = _dm2c_fit(**kw)
+        np.savez(
+            out_dir / f"{name}.params.{rank}.npz",
+            **{k: v.numpy() for k, v in m.module_.state_dict().items()},
+        )
+        info[name] = {"labels": m.labels_.tolist(), "rows": m._ddp_rows_, "history": m.history_}
     info["drumn_refused"] = _refusal(lambda: DRUMN(hidden=(8,), n_components=2).fit(train))
     net = torch.nn.Linear(3, 1)
     info["loop_refused"] = _refusal(
@@ -221,6 +252,33 @@ def test_every_model_really_trained_split(ddp_run):
         assert s0[d]["global"] == s1[d]["global"]
         assert s0[d]["rows"] + s1[d]["rows"] == s0[d]["global"], d  # the shards cover it
         assert 0 < s0[d]["rows"] < s0[d]["global"], d  # and each rank saw a share
+
+
+@pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
+@pytest.mark.parametrize("name", ["dm2c", "dm2c_enc"])
+def test_dm2c_two_processes_equal_one(ddp_run, name):
+    """DM2C shards its own loop: each rank encodes half of every batch, the codes are
+    gathered, and training matches one process (parameters, history, clusters)."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        ref = _dm2c_fit(encoder_gradients=name == "dm2c_enc")
+    finally:
+        torch.set_num_threads(old)
+    p0 = np.load(ddp_run / f"{name}.params.0.npz")
+    p1 = np.load(ddp_run / f"{name}.params.1.npz")
+    for k, v in ref.module_.state_dict().items():
+        np.testing.assert_array_equal(p0[k], p1[k], err_msg=k)  # ranks in step
+        np.testing.assert_allclose(p0[k], v.numpy(), rtol=0, atol=ATOL, err_msg=k)
+    i0, i1 = _info(ddp_run, 0)[name], _info(ddp_run, 1)[name]
+    assert i0["labels"] == i1["labels"] == ref.labels_.tolist()
+    assert len(i0["history"]) == len(ref.history_)
+    for h, r in zip(i0["history"], ref.history_):
+        for key, val in r.items():
+            assert h[key] == pytest.approx(val, rel=1e-5, abs=1e-6), key
+    # each rank encoded its share of every batch, together all of them
+    assert i0["rows"] + i1["rows"] == ref._ddp_rows_
+    assert 0.45 < i0["rows"] / ref._ddp_rows_ < 0.55
 
 
 @pytest.mark.slow  # one 2-process run shared by these tests: ~30 s here
