@@ -141,18 +141,13 @@ class Backend:
         the uniforms then go through a reused scratch buffer), else into one new
         array.
         """
-        if self.name == "numpy":  # one compiled pass, the same draws (boltz._kernels)
-            dest = np.empty_like(prob) if out is None else out
-            if _kernels.bernoulli(rng, prob, dest):
-                return dest
         if out is None:
-            u = self.uniform(rng, prob.shape)
-            return self.xp.less(u, prob, out=u)
-        if out is prob:
-            u = self.uniform(rng, prob.shape, out=self.scratch(prob.shape, tag="uniform"))
-            return self.xp.less(u, prob, out=out)
-        u = self.uniform(rng, prob.shape, out=out)
-        return self.xp.less(u, prob, out=out)
+            out = self.xp.empty_like(prob)
+        # one compiled pass with the same draws (boltz._kernels), else uniforms + compare
+        if self.name == "numpy" and _kernels.bernoulli(rng, prob, out):
+            return out
+        u = self.scratch(prob.shape, tag="uniform") if out is prob else out
+        return self.xp.less(self.uniform(rng, prob.shape, out=u), prob, out=out)
 
     def normal(self, rng: Any, shape: tuple[int, ...]) -> Any:
         """Standard normal draws of this backend's dtype."""

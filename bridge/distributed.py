@@ -395,7 +395,14 @@ def gather_rows(t: torch.Tensor) -> torch.Tensor:
     if cur is None:
         return t
     sizes, group = cur
+    return _gather(t, sizes, group)
+
+
+def _gather(t: torch.Tensor, sizes: tuple[int, ...], group: Any) -> torch.Tensor:
+    """All-gather rows of unequal counts (padded for the collective, cut back after)."""
     m = max(sizes)
+    if m == 0:
+        return t
     if t.shape[0] < m:
         pad = t.new_zeros((m - t.shape[0], *t.shape[1:]))
         t = torch.cat([t, pad])
@@ -409,14 +416,7 @@ def gather_sized(t: torch.Tensor, sizes: tuple[int, ...]) -> torch.Tensor:
     For loops that shard a batch themselves (:class:`~bridge.models.dm2c.DM2C`, whose two
     views have different row counts on every rank).  Needs an initialised process group.
     """
-    m = max(sizes)
-    if m == 0:
-        return t
-    if t.shape[0] < m:
-        pad = t.new_zeros((m - t.shape[0], *t.shape[1:]))
-        t = torch.cat([t, pad])
-    parts = _AllGather.apply(t.contiguous(), None)
-    return torch.cat([p[:s] for p, s in zip(parts, sizes)])
+    return _gather(t, sizes, None)
 
 
 def average_gradients(params: Any) -> None:
