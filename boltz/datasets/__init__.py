@@ -1,5 +1,6 @@
 """Readers for the real datasets (read from ``../shared/data`` or a path you give)."""
 
+from .corel5k import Corel5k, load_corel5k, read_sparse_arff
 from .paths import resolve_data_dir
 from .uci_mfeat import MFEAT_VIEWS, UciMfeat, load_uci_mfeat
 from .wikipedia import (
@@ -14,16 +15,19 @@ from .wikipedia import (
 )
 
 __all__ = [
+    "Corel5k",
     "MFEAT_VIEWS",
     "UciMfeat",
     "WikipediaBow",
     "WikipediaFeatures",
     "build_vocabulary",
     "count_matrix",
+    "load_corel5k",
     "load_uci_mfeat",
     "load_wikipedia_bow",
     "load_wikipedia_features",
     "read_article",
+    "read_sparse_arff",
     "resolve_data_dir",
     "tokenize",
 ]
