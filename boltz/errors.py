@@ -14,8 +14,10 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "DataRangeWarning",
     "DataTypeError",
     "DeviceError",
+    "DivergenceError",
     "NotFittedError",
 ]
 
@@ -40,9 +42,22 @@ class CheckpointError(BoltzError, ValueError):
     """A checkpoint is truncated, corrupted, foreign or from a newer format version."""
 
 
+class DivergenceError(BoltzError, FloatingPointError):
+    """Training diverged: parameters became NaN / inf or the reconstruction error exploded.
+
+    Raised at the end of the epoch where it is detected, before any checkpoint of
+    that epoch is written; the message says what to change (usually a lower
+    learning rate).
+    """
+
+
 class DeviceError(BoltzError, RuntimeError):
     """The requested compute device is not available."""
 
 
 class NotFittedError(BoltzError, _SkNotFitted):
     """The estimator is used before ``fit`` (also a scikit-learn ``NotFittedError``)."""
+
+
+class DataRangeWarning(UserWarning):
+    """Input values outside a unit's range were clipped (``transform`` of Bernoulli data)."""

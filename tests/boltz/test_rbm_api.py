@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
@@ -84,7 +85,7 @@ def test_checkpoint_roundtrip_and_pickle(tmp_path):
     r3 = pickle.loads(pickle.dumps(r))
     np.testing.assert_array_equal(r3.transform(X), r.transform(X))
     meta, arrays = read_checkpoint(tmp_path / "r.npz")
-    assert meta["class"] == "RBM" and meta["format_version"] == 1
+    assert meta["class"] == "RBM" and meta["format_version"] == 2
     assert "pcd.chains" in arrays and "optim.velocity.weights" in arrays
 
 
@@ -172,12 +173,13 @@ def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
     before = path.read_bytes()
 
     def fail(*a, **k):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", fail)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(np.lib.format, "write_array", fail)
+    with pytest.raises(OSError, match="no space left") as info:
         write_checkpoint(path, {"class": "RBM"}, {"a": np.ones(2)})
-    assert path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
+    assert info.value.errno == errno.ENOSPC and str(path) in str(info.value)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
 
 
 @pytest.mark.parametrize(
