@@ -25,6 +25,7 @@ system gives); a full disk on write ``OSError(ENOSPC)`` (see :mod:`boltz.atomic`
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -268,9 +269,11 @@ def read_container(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, n
         except CheckpointError:
             raise
         except OSError as e:
-            if isinstance(e, zipfile.BadZipFile):
-                raise CheckpointError(f"{where} is not a readable checkpoint: {e}") from e
-            raise  # an I/O error of the device, not of the content
+            if e.errno not in (None, errno.EINVAL):
+                raise  # an I/O error of the device (EIO, ...), not of the content
+            raise CheckpointError(
+                f"{where} is damaged or not a checkpoint ({type(e).__name__}: {e})"
+            ) from e
         except Exception as e:  # zlib.error, struct.error, EOFError, ... from damaged bytes
             raise CheckpointError(
                 f"{where} is damaged or not a checkpoint ({type(e).__name__}: {e})"
@@ -304,7 +307,7 @@ def _read(f: BinaryIO, where: str) -> tuple[dict[str, Any], dict[str, np.ndarray
                     "arrays uncompressed."
                 )
             total += i.file_size
-            if i.header_offset + i.file_size > size or total > size:
+            if i.header_offset < 0 or i.header_offset + i.file_size > size or total > size:
                 raise CheckpointError(f"{where}: member sizes exceed the file size (damaged).")
         by_name = {n[: -len(".npy")]: i for n, i in zip(names, infos)}
         if META_KEY not in by_name:

@@ -956,6 +956,13 @@ class TorchMultiViewModel(MultiViewModel):
         except (TypeError, ConfigError) as e:
             raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
         model.view_names_, model.n_features_in_ = need_views(meta, where)
+        hidden = params.get("hidden")
+        try:  # widths are otherwise only checked when fit builds the network
+            for h in hidden.values() if isinstance(hidden, Mapping) else [hidden]:
+                if h is not None:
+                    check_hidden(h)
+        except ConfigError as e:
+            raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
         check_widths(model.n_features_in_, arrays, where)
         names = set(model.view_names_)
         for k in arrays:
