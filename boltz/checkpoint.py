@@ -18,21 +18,24 @@ from typing import Any
 
 import numpy as np
 
-from .container import FORMAT, FORMAT_VERSION, read_container, write_container
+from .container import (
+    CONTENT_ERRORS,
+    FORMAT,
+    FORMAT_VERSION,
+    check_writable,
+    read_container,
+    write_container,
+)
 from .errors import CheckpointError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load", "read_checkpoint", "write_checkpoint"]
-
-
-def check_writable(path: str | os.PathLike) -> Path:
-    """Raise a clear OSError now if ``path``'s directory cannot take a checkpoint."""
-    p = Path(path)
-    d = p.parent if str(p.parent) else Path(".")
-    if not d.exists():
-        raise FileNotFoundError(f"checkpoint directory {str(d)!r} does not exist; create it first.")
-    if not os.access(d, os.W_OK):
-        raise PermissionError(f"checkpoint directory {str(d)!r} is not writable.")
-    return p
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "check_writable",
+    "load",
+    "read_checkpoint",
+    "write_checkpoint",
+]
 
 
 def write_checkpoint(
@@ -50,7 +53,6 @@ def write_checkpoint(
     p = Path(path)
     if p.suffix != ".npz":
         p = p.with_name(p.name + ".npz")
-    check_writable(p)
     return write_container(p, meta, arrays, check_finite=check_finite)
 
 
@@ -187,13 +189,5 @@ def load(path: str | os.PathLike, device: str = "auto") -> Any:
         return _REGISTRY[cls_name]._from_checkpoint(meta, arrays, device=device)
     except CheckpointError:
         raise
-    except (
-        KeyError,
-        TypeError,
-        ValueError,
-        AttributeError,
-        IndexError,
-        OverflowError,
-        RecursionError,
-    ) as e:
+    except CONTENT_ERRORS as e:
         raise CheckpointError(f"checkpoint content is invalid: {type(e).__name__}: {e}") from e

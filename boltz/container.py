@@ -42,9 +42,12 @@ from .atomic import atomic_file
 from .errors import CheckpointError
 
 __all__ = [
+    "CONTENT_ERRORS",
     "FORMAT",
     "FORMAT_VERSION",
     "MAX_META_BYTES",
+    "check_version",
+    "check_writable",
     "file_sha256",
     "files_manifest",
     "read_container",
@@ -73,6 +76,30 @@ def file_sha256(path: str | os.PathLike) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; a clear OSError now if its directory cannot take a checkpoint."""
+    p = Path(path)
+    d = p.parent if str(p.parent) else Path(".")
+    if not d.is_dir():
+        raise FileNotFoundError(f"checkpoint directory {str(d)!r} does not exist; create it first.")
+    if not os.access(d, os.W_OK):
+        raise PermissionError(f"checkpoint directory {str(d)!r} is not writable.")
+    return p
+
+
+#: Exceptions that, raised while rebuilding a model from a verified container, mean
+#: content that does not fit together: loaders turn them into CheckpointError.
+CONTENT_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    OverflowError,
+    RecursionError,
+)
 
 
 def _check_array(name: str, v: Any, check_finite: bool = True) -> np.ndarray:
@@ -105,10 +132,7 @@ def write_container(
     that loading refuses it).  On any failure the previous file at ``path`` is untouched and
     no temporary is left behind.
     """
-    p = Path(path)
-    d = p.parent if str(p.parent) else Path(".")
-    if not d.is_dir():
-        raise FileNotFoundError(f"checkpoint directory {str(d)!r} does not exist; create it first.")
+    p = check_writable(path)
     if META_KEY in arrays:
         raise CheckpointError(f"{META_KEY!r} is reserved for the metadata.")
     checked = {str(k): _check_array(str(k), v, check_finite) for k, v in arrays.items()}
@@ -204,15 +228,21 @@ def _parse_meta(raw: bytes, where: str) -> dict[str, Any]:
         ) from e
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{where} is not a boltz checkpoint (format tag missing).")
-    ver = meta.get("format_version")
-    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1:
-        raise CheckpointError(f"{where}: format_version must be a positive int; got {ver!r}.")
-    if ver > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{where} has checkpoint format version {ver}, newer than this boltz supports "
-            f"({FORMAT_VERSION}); upgrade boltz to read it."
-        )
+    check_version(meta, "format_version", FORMAT_VERSION, where)
     return meta
+
+
+def check_version(meta: dict[str, Any], key: str, supported: int, where: str) -> int:
+    """``meta[key]``: a positive int no newer than ``supported``, else CheckpointError."""
+    ver = meta.get(key)
+    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1:
+        raise CheckpointError(f"{where}: {key} must be a positive int; got {ver!r}.")
+    if ver > supported:
+        raise CheckpointError(
+            f"{where} has {key} {ver}, newer than this boltz reads ({supported}); upgrade "
+            "boltz to read it."
+        )
+    return ver
 
 
 def _manifest(meta: dict[str, Any], where: str) -> dict[str, tuple[str, tuple[int, ...], str]]:
@@ -262,7 +292,10 @@ def read_container(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, n
     """
     p = Path(path)
     where = repr(str(p))
-    f = open(p, "rb")
+    try:
+        f = open(p, "rb")
+    except FileNotFoundError as e:  # missing / unreadable: the built-in errors
+        raise FileNotFoundError(e.errno, f"no checkpoint at {str(p)!r}", str(p)) from None
     with f:
         try:
             return _read(f, where)

@@ -1,4 +1,4 @@
-"""``boltz`` command line: ``info`` on every kind of checkpoint (boltz, bridge, model directories), ``--version``, argument checks."""
+"""``boltz`` command line: ``info`` on every kind of checkpoint, ``--version``, arguments."""
 
 from __future__ import annotations
 

@@ -14,7 +14,9 @@ The previous format (``torch.save`` archives, "bridge.models/1") is refused with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +25,7 @@ from torch import nn
 
 from boltz._version import __version__
 from boltz.checkpoint import need
+from boltz.container import check_version, read_container
 from boltz.errors import CheckpointError
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "check_widths",
     "header",
     "need_views",
+    "read_index",
     "state_arrays",
     "sub_tensors",
 ]
@@ -60,19 +64,32 @@ def check_header(meta: Mapping[str, Any], cls_name: str, where: str) -> None:
             else ""
         )
         raise CheckpointError(f"{where} is not a bridge.models checkpoint{hint}.")
-    fmt = meta.get("bridge_format")
-    if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt < 1:
-        raise CheckpointError(f"{where}: bridge_format must be a positive int; got {fmt!r}.")
-    if fmt > BRIDGE_FORMAT:
-        raise CheckpointError(
-            f"{where} has bridge.models format {fmt}, newer than this version reads "
-            f"({BRIDGE_FORMAT}); upgrade boltz."
-        )
+    check_version(meta, "bridge_format", BRIDGE_FORMAT, where)
     if cls != cls_name:
         raise CheckpointError(
             f"{where} holds a {cls!r}, not a {cls_name}"
             + (f"; load it with {cls}.load." if isinstance(cls, str) else ".")
         )
+
+
+def read_index(
+    directory: str | os.PathLike, index: str, legacy: str, cls_name: str
+) -> tuple[Path, dict[str, Any], dict[str, np.ndarray], str]:
+    """Read the index file of a checkpoint directory (``HRL``, ``HRLStage1``).
+
+    Returns ``(directory, meta, arrays, where)``.  A directory of the old layout (its
+    ``legacy`` file and no ``index``) is refused with a CheckpointError that says so.
+    """
+    d = Path(directory)
+    where = repr(str(d))
+    if not (d / index).exists() and (d / legacy).exists():
+        raise CheckpointError(
+            f"{where} holds a {cls_name} of the old layout ({legacy}, no checksums); fit the "
+            "model again and save it."
+        )
+    meta, arrays = read_container(d / index)
+    check_header(meta, cls_name, where)
+    return d, meta, arrays, where
 
 
 def state_arrays(prefix: str, module: nn.Module) -> dict[str, np.ndarray]:

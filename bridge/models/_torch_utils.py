@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from boltz.checkpoint import need
-from boltz.container import read_container, write_container
+from boltz.container import CONTENT_ERRORS, read_container, write_container
 from boltz.errors import CheckpointError, ConfigError, DataError, DeviceError, DivergenceError
 
 from ..base import MultiViewModel, Views
@@ -923,16 +923,7 @@ class TorchMultiViewModel(MultiViewModel):
             model._self_check()
         except CheckpointError:
             raise
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            IndexError,
-            RuntimeError,
-            OverflowError,
-            RecursionError,
-        ) as e:
+        except (*CONTENT_ERRORS, RuntimeError) as e:
             raise CheckpointError(
                 f"{where}: a damaged or inconsistent bridge.models checkpoint "
                 f"({type(e).__name__}: {e})"

@@ -106,8 +106,8 @@ import boltz
 from boltz.atomic import atomic_directory
 from boltz.checkpoint import need
 from boltz.container import (
+    CONTENT_ERRORS,
     files_manifest,
-    read_container,
     safe_member_name,
     verify_files,
     write_container,
@@ -115,7 +115,14 @@ from boltz.container import (
 from boltz.errors import CheckpointError, ConfigError, DataError, DataTypeError
 
 from ..base import MultiViewModel, validate_labels, validate_views
-from ._checkpoint import build_checked, check_header, header, need_views, state_arrays, sub_tensors
+from ._checkpoint import (
+    build_checked,
+    header,
+    need_views,
+    read_index,
+    state_arrays,
+    sub_tensors,
+)
 from ._torch_utils import (
     ACTIVATIONS,
     check_activation,
@@ -598,21 +605,12 @@ class HRLStage1:
             A damaged file, a directory mixing two saves, or one of the old layout
             (``stage1.json``, no checksums).
         """
-        d = Path(directory)
-        index = d / "stage1.npz"
-        if not index.exists() and (d / "stage1.json").exists():
-            raise CheckpointError(
-                f"{str(d)!r} holds an HRLStage1 of the old layout (stage1.json, no checksums); "
-                "fit the stage again and save it."
-            )
-        where = repr(str(d))
-        meta, _ = read_container(index)
-        check_header(meta, "HRLStage1", where)
+        d, meta, _, where = read_index(directory, "stage1.npz", "stage1.json", "HRLStage1")
         try:
             return cls._from_index(d, meta, device, where)
         except CheckpointError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as e:
+        except (*CONTENT_ERRORS, RuntimeError) as e:
             raise CheckpointError(
                 f"{where}: a damaged or inconsistent HRLStage1 ({type(e).__name__}: {e})"
             ) from e
@@ -1498,23 +1496,14 @@ class HRL(MultiViewModel):
             A damaged file, a directory mixing files of two saves, content that does
             not fit together, or the old layout (``hrl.pt``, a ``torch.save`` file).
         """
-        d = Path(directory)
-        index = d / "hrl.npz"
-        if not index.exists() and (d / "hrl.pt").exists():
-            raise CheckpointError(
-                f"{str(d)!r} holds an HRL of the old layout (hrl.pt, a torch.save file with no "
-                "checksums); fit the model again and save it."
-            )
-        where = repr(str(d))
-        meta, arrays = read_container(index)
-        check_header(meta, "HRL", where)
+        d, meta, arrays, where = read_index(directory, "hrl.npz", "hrl.pt", "HRL")
         verify_files(d, meta.get("files"), ["stage1/stage1.npz"], where)
         try:
             model = cls._from_index(d, meta, arrays, device, where)
             model._self_check()
         except CheckpointError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as e:
+        except (*CONTENT_ERRORS, RuntimeError) as e:
             raise CheckpointError(
                 f"{where}: a damaged or inconsistent HRL checkpoint ({type(e).__name__}: {e})"
             ) from e

@@ -86,3 +86,55 @@ def damage(raw: bytes, rng: np.random.Generator, kind: str | None = None) -> tup
         else:
             b[i] ^= 0xFF
     return kind, bytes(b)
+
+
+# ----------------------------------------------------------------------------- fuzz sources
+#: A very small HRL (two Gaussian views): the fuzz tests' and campaign's directory model.
+SMALL_HRL = dict(
+    visible={"image": "gaussian", "text": "gaussian"},
+    friendly_hidden=(4,),
+    mutual_hidden=(4,),
+    joint_hidden=4,
+    rbm_epochs=1,
+    joint_ae_hidden=4,
+    ff_hidden=(4,),
+    n_bae_max=1,
+    epochs=1,
+    progress=False,
+)
+
+
+def model_state(model: Any) -> tuple[str, dict[str, bytes]]:
+    """Everything a checkpoint of ``model`` holds (metadata as JSON, array bytes)."""
+    meta, arrays = model._checkpoint_state()
+    return json.dumps(meta, sort_keys=True), {k: np.asarray(v).tobytes() for k, v in arrays.items()}
+
+
+def format1(model: Any) -> bytes:
+    """The file boltz wrote before format 2 (np.savez, no manifest, no checksums)."""
+    meta, arrays = model._checkpoint_state()
+    meta = {**meta, "format": FORMAT, "format_version": 1}
+    buf = io.BytesIO()
+    np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    return buf.getvalue()
+
+
+def boltz_models() -> dict[str, Any]:
+    """One small fitted model of every boltz checkpoint class."""
+    import boltz
+
+    X = (np.random.default_rng(0).random((120, 10)) > 0.5).astype(np.float32)
+    G = np.random.default_rng(1).normal(size=(120, 4)) * 3 + 1
+    quiet = dict(epochs=1, progress=False)
+    return {
+        "RBM": boltz.RBM(4, persistent=True, random_state=0, **quiet).fit(X),
+        "RBM-gaussian": boltz.RBM(3, "gaussian", random_state=0, **quiet).fit(G),
+        "DBN": boltz.DBN([boltz.RBM(6, **quiet), boltz.RBM(3, **quiet)], random_state=0).fit(X),
+        "MultimodalDBN": boltz.MultimodalDBN(
+            {
+                "a": boltz.DBN([boltz.RBM(4, **quiet)], random_state=0),
+                "b": boltz.DBN([boltz.RBM(4, **quiet)], random_state=1),
+            },
+            joint=boltz.RBM(5, random_state=2, **quiet),
+        ).fit({"a": X[:, :5], "b": X[:, 5:]}),
+    }

@@ -11,7 +11,6 @@ format 2, and format 1 as written before the manifest).
 
 from __future__ import annotations
 
-import io
 import json
 import pickle
 import zipfile
@@ -22,7 +21,7 @@ import pytest
 import boltz
 from boltz.checkpoint import read_checkpoint
 
-from .crafting import container, damage, npy
+from .crafting import boltz_models, container, damage, format1, model_state, npy
 
 RAN = []
 
@@ -32,45 +31,14 @@ class _Evil:
         return (RAN.append, ("pwned",))
 
 
-def _state(model) -> tuple[str, dict[str, bytes]]:
-    meta, arrays = model._checkpoint_state()
-    return json.dumps(meta, sort_keys=True), {k: np.asarray(v).tobytes() for k, v in arrays.items()}
-
-
-def _v1(model) -> bytes:
-    """The file boltz wrote before format 2 (np.savez, no manifest, no checksums)."""
-    meta, arrays = model._checkpoint_state()
-    meta = {**meta, "format": "boltz-checkpoint", "format_version": 1}
-    buf = io.BytesIO()
-    np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory):
     """name -> (file bytes, state of the model it holds)."""
     d = tmp_path_factory.mktemp("src")
-    X = (np.random.default_rng(0).random((120, 10)) > 0.5).astype(np.float32)
-    G = np.random.default_rng(1).normal(size=(120, 4)) * 3 + 1
-    models = {
-        "rbm": boltz.RBM(4, epochs=1, persistent=True, progress=False, random_state=0).fit(X),
-        "gauss": boltz.RBM(3, "gaussian", epochs=1, progress=False, random_state=0).fit(G),
-        "dbn": boltz.DBN(
-            [boltz.RBM(6, epochs=1, progress=False), boltz.RBM(3, epochs=1, progress=False)],
-            random_state=0,
-        ).fit(X),
-        "mdbn": boltz.MultimodalDBN(
-            {
-                "a": boltz.DBN([boltz.RBM(4, epochs=1, progress=False)], random_state=0),
-                "b": boltz.DBN([boltz.RBM(4, epochs=1, progress=False)], random_state=1),
-            },
-            joint=boltz.RBM(5, epochs=1, progress=False, random_state=2),
-        ).fit({"a": X[:, :5], "b": X[:, 5:]}),
-    }
     out = {}
-    for name, m in models.items():
-        out[name] = (m.save(d / f"{name}.npz").read_bytes(), _state(m))
-        out[name + "-v1"] = (_v1(m), _state(m))
+    for name, m in boltz_models().items():
+        out[name] = (m.save(d / f"{name}.npz").read_bytes(), model_state(m))
+        out[name + "-v1"] = (format1(m), model_state(m))
     return out
 
 
@@ -94,7 +62,7 @@ def test_byte_damage_is_rejected_or_harmless(sources, tmp_path):
         if obj is None:
             counts["rejected"] += 1
             continue
-        assert _state(obj) == ref, f"case {i} ({names[i % len(names)]}, {kind}) loaded changed"
+        assert model_state(obj) == ref, f"case {i} ({names[i % len(names)]}, {kind}) loaded changed"
         counts["identical"] += 1
     assert counts["rejected"] > 500, counts
 
@@ -159,4 +127,4 @@ def test_crafted_files_raise_checkpoint_error_or_load(sources, tmp_path):
 
 def test_the_undamaged_files_load_identically(sources, tmp_path):
     for raw, ref in sources.values():
-        assert _state(_load(tmp_path, raw)) == ref
+        assert model_state(_load(tmp_path, raw)) == ref

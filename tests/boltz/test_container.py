@@ -225,7 +225,7 @@ def test_foreign_files_name_what_they_are(tmp_path):
     for name, match in (("notes.npz", "not a checkpoint"), ("a.npy", "not a checkpoint")):
         with pytest.raises(CheckpointError, match=match):
             boltz.load(tmp_path / name)
-    with pytest.raises(CheckpointError, match="torch.save"):
+    with pytest.raises(CheckpointError, match=r"torch\.save"):
         boltz.load(tmp_path / "old.pt")
 
 
@@ -383,7 +383,7 @@ def test_atomic_directory_refuses_to_swap_away_other_files(tmp_path):
     target = tmp_path / "model"
     target.mkdir()
     (target / "notes.txt").write_text("mine")
-    with pytest.raises(FileExistsError, match="notes.txt"):
+    with pytest.raises(FileExistsError, match=r"notes\.txt"):
         with atomic.atomic_directory(target, lambda n: n == "a"):
             pass
     assert (target / "notes.txt").read_text() == "mine"

@@ -72,7 +72,7 @@ class _Model:  # the two attributes check_epoch reads
         class unit:
             name = "gaussian"
 
-    groups = [_G()]
+    groups = (_G(),)
 
     def __init__(self, **params):
         self.params = params
@@ -81,7 +81,7 @@ class _Model:  # the two attributes check_epoch reads
 def test_check_epoch_criteria():
     ok = _Model(weights=np.zeros((2, 2)))
     check_epoch(ok, {"recon_error": 0.8}, [{"recon_error": 0.5}], 1, 0.01)
-    with pytest.raises(DivergenceError, match="rose from 0.5 to 600"):
+    with pytest.raises(DivergenceError, match=r"rose from 0\.5 to 600"):
         check_epoch(ok, {"recon_error": 600.0}, [{"recon_error": 0.5}], 1, 0.01)
     with pytest.raises(DivergenceError, match="standardised units"):
         check_epoch(ok, {"recon_error": 1e7}, [], 0, 0.01)

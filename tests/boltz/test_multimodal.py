@@ -414,5 +414,5 @@ def test_bad_data_errors_name_the_view():
     Xa = np.random.default_rng(0).normal(size=(20, 4))
     Xa[0, 0] = np.nan
     Xb = (np.random.default_rng(1).random((20, 6)) > 0.5).astype(float)
-    with pytest.raises(DataError, match="view 'a': .*NaN"):
+    with pytest.raises(DataError, match=r"view 'a': .*NaN"):
         m.fit({"a": Xa, "b": Xb})

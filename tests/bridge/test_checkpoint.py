@@ -18,20 +18,7 @@ from bridge.models import HRL, SDML, BimodalAE
 from bridge.models.hrl import HRLStage1
 from bridge.synthetic import make_paired_views
 
-from ..boltz.crafting import container
-
-SMALL_HRL = dict(
-    visible={"image": "gaussian", "text": "gaussian"},
-    friendly_hidden=(8, 8),
-    mutual_hidden=(8,),
-    joint_hidden=8,
-    rbm_epochs=1,
-    joint_ae_hidden=8,
-    ff_hidden=(8,),
-    n_bae_max=1,
-    epochs=2,
-    progress=False,
-)
+from ..boltz.crafting import SMALL_HRL, container
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +62,7 @@ def test_round_trip_is_exact_and_the_file_is_the_boltz_container(tmp_path, bae, 
     meta, arrays = read_container(p)
     assert meta["library"] == "bridge.models" and meta["class"] == "BimodalAE"
     assert any(k.startswith("state.") for k in arrays)
-    with pytest.raises(CheckpointError, match="bridge.models BimodalAE"):
+    with pytest.raises(CheckpointError, match=r"bridge\.models BimodalAE"):
         boltz.load(p)
     with pytest.raises(CheckpointError, match="not a SDML"):
         SDML.load(p)
@@ -140,7 +127,7 @@ def test_a_huge_declared_width_is_refused_without_allocating(tmp_path, bae, monk
 
 def test_the_old_torch_format_is_named(tmp_path):
     torch.save({"meta": "{}", "state_dict": {}, "arrays": {}}, tmp_path / "old.pt")
-    with pytest.raises(CheckpointError, match="torch.save"):
+    with pytest.raises(CheckpointError, match=r"torch\.save"):
         BimodalAE.load(tmp_path / "old.pt")
 
 
@@ -181,7 +168,7 @@ def test_pretrained_for_an_unknown_view_is_an_error(views):
 
 def test_a_network_too_large_for_memory_is_a_memory_error(views):
     """d25: a clear MemoryError that counts the parameters, not torch's RuntimeError."""
-    with pytest.raises(MemoryError, match="parameters .* GiB .* smaller layers"):
+    with pytest.raises(MemoryError, match=r"parameters .* GiB .* smaller layers"):
         BimodalAE(n_components=4, hidden=(10**6, 10**6), epochs=1).fit(views[0])
 
 
@@ -294,7 +281,7 @@ def test_hrl_directories_refuse_old_layouts_and_foreign_files(tmp_path, hrl_pair
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    with pytest.raises(FileExistsError, match="notes.txt"):
+    with pytest.raises(FileExistsError, match=r"notes\.txt"):
         hrl_pair[0].save(mine)
     assert (mine / "notes.txt").read_text() == "keep me"
     with pytest.raises(FileNotFoundError):

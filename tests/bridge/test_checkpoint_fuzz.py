@@ -23,7 +23,7 @@ from boltz.errors import CheckpointError
 from bridge.models import HRL, SDML, BimodalAE
 from bridge.synthetic import make_paired_views
 
-from ..boltz.crafting import container, damage, npy
+from ..boltz.crafting import SMALL_HRL, container, damage, model_state, npy
 
 RAN: list[str] = []
 
@@ -33,39 +33,22 @@ class _Evil:
         return (RAN.append, ("pwned",))
 
 
-def _state(model) -> tuple[str, dict[str, bytes]]:
-    meta, arrays = model._checkpoint_state()
-    return json.dumps(meta, sort_keys=True), {k: np.asarray(v).tobytes() for k, v in arrays.items()}
-
-
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
     d = tmp_path_factory.mktemp("bridge_ckpt")
     V, y = make_paired_views(40, dims=(6, 5), latent=2, n_classes=2, names=["image", "text"])
     out = {}
     m = BimodalAE(n_components=3, hidden=(4,), epochs=1, batch_size=20, progress=False).fit(V)
-    out["bae"] = (BimodalAE, m.save(d / "bae.pt").read_bytes(), V, _state(m))
+    out["bae"] = (BimodalAE, m.save(d / "bae.pt").read_bytes(), V, model_state(m))
     s = SDML(hidden=(4,), epochs=1, batch_size=20, progress=False).fit(V, y)
-    out["sdml"] = (SDML, s.save(d / "sdml.pt").read_bytes(), V, _state(s))
+    out["sdml"] = (SDML, s.save(d / "sdml.pt").read_bytes(), V, model_state(s))
     return out
 
 
 @pytest.fixture(scope="module")
 def hrl_dir(tmp_path_factory):
     V, y = make_paired_views(60, dims=(6, 5), n_classes=3, random_state=0, names=("image", "text"))
-    small = dict(
-        visible={"image": "gaussian", "text": "gaussian"},
-        friendly_hidden=(4,),
-        mutual_hidden=(4,),
-        joint_hidden=4,
-        rbm_epochs=1,
-        joint_ae_hidden=4,
-        ff_hidden=(4,),
-        n_bae_max=1,
-        epochs=1,
-        progress=False,
-    )
-    m = HRL(**small, random_state=0).fit(V, y)
+    m = HRL(**SMALL_HRL, random_state=0).fit(V, y)
     d = m.save(tmp_path_factory.mktemp("hrl") / "model")
     return d, V, m.transform(V)
 
@@ -90,7 +73,7 @@ def test_byte_damage_is_rejected_or_harmless(saved, tmp_path):
         if model is None:
             counts["rejected"] += 1
             continue
-        assert _state(model) == ref, f"case {i} ({names[i % len(names)]}, {kind}) changed"
+        assert model_state(model) == ref, f"case {i} ({names[i % len(names)]}, {kind}) changed"
         model.transform(V)
         counts["identical"] += 1
     assert counts["rejected"] > 400, counts
@@ -184,7 +167,7 @@ def test_crafted_files_raise_checkpoint_error_or_load(saved, tmp_path):
 
 
 def test_the_undamaged_files_round_trip(saved, tmp_path):
-    for name, (cls, blob, V, ref) in saved.items():
+    for name, (cls, blob, _, ref) in saved.items():
         path = tmp_path / f"{name}.pt"
         path.write_bytes(blob)
-        assert _state(cls.load(path)) == ref
+        assert model_state(cls.load(path)) == ref
