@@ -39,7 +39,12 @@ class ConfigError(BoltzError, ValueError):
 
 
 class CheckpointError(BoltzError, ValueError):
-    """A checkpoint is truncated, corrupted, foreign or from a newer format version."""
+    """A checkpoint is truncated, damaged (fails its SHA-256), foreign, inconsistent or from a
+    newer format version -- or, on save, the model holds NaN / inf and is not written.
+
+    Missing and unreadable files raise ``FileNotFoundError`` / ``PermissionError``
+    instead, a full disk ``OSError`` with ``errno.ENOSPC`` (see docs/checkpoints.md).
+    """
 
 
 class DivergenceError(BoltzError, FloatingPointError):
