@@ -14,6 +14,7 @@ import textwrap
 import time
 import tracemalloc
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +25,8 @@ from boltz.container import read_container, read_container_bytes, write_containe
 from boltz.errors import CheckpointError
 
 from .crafting import container, npy
+
+ROOT = Path(__file__).resolve().parents[2]  # the checkout whose boltz is under test
 
 
 def _rbm(tmp_path, name="rbm.npz", **kw):
@@ -269,7 +272,7 @@ def test_unreadable_file_is_a_permission_error_for_real(tmp_path):
             if shutil.which("setpriv") is None:
                 pytest.skip("running as root without setpriv")
             cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *cmd]
-        r = subprocess.run(cmd, capture_output=True, text=True, cwd=os.getcwd())
+        r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         if os.geteuid() == 0 and "Operation not permitted" in r.stderr:
             pytest.skip("setpriv cannot drop capabilities here")
         assert r.returncode != 0 and "PermissionError" in r.stderr, r.stderr[-500:]
@@ -339,7 +342,7 @@ def test_a_kill_mid_write_keeps_the_old_file_and_the_next_save_cleans_up(tmp_pat
         r.save({str(tmp_path / "ck.npz")!r})
         """
     )
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     child = subprocess.Popen([sys.executable, "-c", code], env=env)
     try:
         deadline = time.monotonic() + 120
