@@ -182,7 +182,9 @@ def _npy_header(f: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.dtyp
             raise ValueError(f"unsupported .npy version {version}")
     except CheckpointError:
         raise
-    except Exception as e:  # ValueError, SyntaxError, struct.error, zipfile errors, ...
+    except zipfile.BadZipFile as e:  # the member fails its CRC-32 (zipfile reads ahead)
+        raise CheckpointError(f"{where}: damaged ({e}).") from e
+    except Exception as e:  # ValueError, SyntaxError, struct.error, ...
         raise CheckpointError(f"{where}: not a valid .npy header ({type(e).__name__}: {e})") from e
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise CheckpointError(f"{where}: dtype {dtype} is not a plain numeric dtype (pickle?).")
