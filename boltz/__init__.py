@@ -15,8 +15,10 @@ from .errors import (
     CheckpointError,
     ConfigError,
     DataError,
+    DataRangeWarning,
     DataTypeError,
     DeviceError,
+    DivergenceError,
     NotFittedError,
 )
 from .multimodal import MultimodalDBN, top_words
@@ -33,8 +35,10 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "DataRangeWarning",
     "DataTypeError",
     "DeviceError",
+    "DivergenceError",
     "Gaussian",
     "MultimodalDBN",
     "NotFittedError",

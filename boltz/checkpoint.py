@@ -1,133 +1,73 @@
-"""``.npz`` checkpoints without pickle.
+"""Checkpoints of boltz models: the container of :mod:`boltz.container` plus a registry.
 
-A checkpoint is one ``.npz`` file: numeric arrays under dotted names and a
-JSON metadata entry ``__meta__`` (UTF-8 bytes stored as a uint8 array) holding
-the format version, the class, units, configuration, epoch, optimiser counters,
-RNG states and training history.  Files are written to a temporary file in the
-target directory and atomically renamed, and read with ``allow_pickle=False``;
-everything read is validated before use.
+A checkpoint is one ``.npz`` file: numeric arrays under dotted names and a JSON
+metadata entry ``__meta__`` holding the format version, the class, units,
+configuration, epoch, optimiser counters, RNG states and training history, with a
+SHA-256 manifest over every array and over the metadata itself.  Files are
+written atomically (:mod:`boltz.atomic`) and read without pickle, every size and
+header validated before anything is allocated (:mod:`boltz.container`); the
+content is then validated by the class that owns it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .container import (
+    CONTENT_ERRORS,
+    FORMAT,
+    FORMAT_VERSION,
+    check_writable,
+    read_container,
+    write_container,
+)
 from .errors import CheckpointError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load", "read_checkpoint", "write_checkpoint"]
-
-FORMAT = "boltz-checkpoint"
-FORMAT_VERSION = 1
-META_KEY = "__meta__"
-
-
-def check_writable(path: str | os.PathLike) -> Path:
-    """Raise a clear OSError now if ``path``'s directory cannot take a checkpoint."""
-    p = Path(path)
-    d = p.parent if str(p.parent) else Path(".")
-    if not d.exists():
-        raise FileNotFoundError(f"checkpoint directory {str(d)!r} does not exist; create it first.")
-    if not os.access(d, os.W_OK):
-        raise PermissionError(f"checkpoint directory {str(d)!r} is not writable.")
-    return p
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "check_writable",
+    "load",
+    "read_checkpoint",
+    "write_checkpoint",
+]
 
 
-def write_checkpoint(path: str | os.PathLike, meta: dict[str, Any], arrays: dict[str, Any]) -> Path:
+def write_checkpoint(
+    path: str | os.PathLike,
+    meta: dict[str, Any],
+    arrays: dict[str, Any],
+    *,
+    check_finite: bool = True,
+) -> Path:
     """Atomically write ``meta`` (JSON-able) and ``arrays`` (numeric) to ``path``.
 
-    A ``.npz`` suffix is added when missing.  On any failure (disk full, ...)
-    the previous file at ``path`` is left untouched.
+    A ``.npz`` suffix is added when missing.  On any failure (disk full, NaN in
+    the arrays, ...) the previous file at ``path`` is left untouched.
     """
     p = Path(path)
     if p.suffix != ".npz":
         p = p.with_name(p.name + ".npz")
-    check_writable(p)
-    meta = dict(meta)
-    meta.setdefault("format", FORMAT)
-    meta.setdefault("format_version", FORMAT_VERSION)
-    blob = np.frombuffer(json.dumps(meta, allow_nan=True).encode("utf-8"), dtype=np.uint8)
-    payload = {META_KEY: blob}
-    for k, v in arrays.items():
-        a = np.asarray(v)
-        if a.dtype == object:
-            raise CheckpointError(f"array {k!r} has dtype object; checkpoints hold numbers only.")
-        payload[k] = a
-    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return p
+    return write_container(p, meta, arrays, check_finite=check_finite)
 
 
 def read_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read and structurally validate a checkpoint; returns ``(meta, arrays)``.
+    """Read and verify a checkpoint; returns ``(meta, arrays)``.
 
     Raises
     ------
-    FileNotFoundError
-        When ``path`` does not exist.
+    FileNotFoundError, PermissionError
+        When ``path`` does not exist or cannot be read (the system's errors).
     CheckpointError
-        For a truncated, corrupted or foreign file, a pickled/object entry,
-        or a newer format version.
+        For a truncated, corrupted or foreign file, a pickled/object entry, a
+        failed SHA-256 check, NaN / inf, or a newer format version.
     """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"no checkpoint at {str(p)!r}.")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            names = list(z.files)
-            if META_KEY not in names:
-                raise CheckpointError(
-                    f"{str(p)!r} is not a boltz checkpoint (no {META_KEY} entry)."
-                )
-            arrays = {k: z[k] for k in names}
-            for k, v in arrays.items():
-                if not isinstance(v, np.ndarray):  # a member that is not .npy (raw bytes)
-                    raise CheckpointError(f"checkpoint member {k!r} is not a NumPy array.")
-    except CheckpointError:
-        raise
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError) as e:
-        raise CheckpointError(f"{str(p)!r} is not a readable .npz checkpoint: {e}") from e
-    except Exception as e:  # zlib.error, struct.error, ... from corrupted members
-        raise CheckpointError(f"{str(p)!r} is corrupted: {type(e).__name__}: {e}") from e
-    blob = arrays.pop(META_KEY)
-    if blob.dtype != np.uint8 or blob.ndim != 1:
-        raise CheckpointError("checkpoint metadata must be a 1-D uint8 array of UTF-8 JSON.")
-    try:
-        meta = json.loads(blob.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"checkpoint metadata is not valid JSON: {e}") from e
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{str(p)!r} is not a boltz checkpoint (format tag missing).")
-    ver = meta.get("format_version")
-    if not isinstance(ver, int) or isinstance(ver, bool) or ver < 1:
-        raise CheckpointError(f"checkpoint format_version must be a positive int; got {ver!r}.")
-    if ver > FORMAT_VERSION:
-        raise CheckpointError(
-            f"checkpoint format version {ver} is newer than this boltz supports "
-            f"({FORMAT_VERSION}); upgrade boltz to read it."
-        )
-    for k, a in arrays.items():
-        if a.dtype.kind not in "fiub":
-            raise CheckpointError(f"array {k!r} has dtype {a.dtype}; expected a numeric array.")
-    return meta, arrays
+    return read_container(path)
 
 
 # --------------------------------------------------------------------- validation helpers
@@ -236,7 +176,12 @@ def load(path: str | os.PathLike, device: str = "auto") -> Any:
     """
     meta, arrays = read_checkpoint(path)
     cls_name = meta.get("class")
-    if cls_name not in _REGISTRY:
+    if meta.get("library") == "bridge.models" and isinstance(cls_name, str):
+        raise CheckpointError(
+            f"{str(path)!r} holds a bridge.models {cls_name}; load it with "
+            f"bridge.models.{cls_name}.load(path)."
+        )
+    if not isinstance(cls_name, str) or cls_name not in _REGISTRY:
         raise CheckpointError(
             f"checkpoint class {cls_name!r} is unknown; expected one of {sorted(_REGISTRY)}."
         )
@@ -244,5 +189,5 @@ def load(path: str | os.PathLike, device: str = "auto") -> Any:
         return _REGISTRY[cls_name]._from_checkpoint(meta, arrays, device=device)
     except CheckpointError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+    except CONTENT_ERRORS as e:
         raise CheckpointError(f"checkpoint content is invalid: {type(e).__name__}: {e}") from e

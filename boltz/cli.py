@@ -39,18 +39,8 @@ def _summarise_history(history: list[dict[str, Any]]) -> dict[str, Any]:
     return {"epochs": len(history), "last": {k: round(float(v), 5) for k, v in last.items()}}
 
 
-def _torch_info(path: str) -> dict[str, Any]:
-    """What a ``bridge.models`` checkpoint (``torch.save`` of tensors and JSON) holds."""
-    from .errors import CheckpointError
-
-    try:
-        import torch
-
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        meta = json.loads(payload["meta"])
-        tensors = {**payload.get("state_dict", {}), **payload.get("arrays", {})}
-    except Exception as e:  # any damage: one documented error
-        raise CheckpointError(f"{path} is not a readable bridge.models checkpoint: {e}") from e
+def _bridge_info(meta: dict[str, Any], arrays: dict[str, Any]) -> dict[str, Any]:
+    """What a ``bridge.models`` checkpoint (a torch model in boltz's container) holds."""
     history = meta.get("history", [])
     if isinstance(history, dict):  # one history per view (SDML) or per stage (HRL)
         history = {k: _summarise_history(v) for k, v in history.items() if isinstance(v, list)}
@@ -58,8 +48,8 @@ def _torch_info(path: str) -> dict[str, Any]:
         history = _summarise_history(history)
     return {
         "class": meta.get("class"),
-        "format_version": meta.get("format"),
-        "library_version": "bridge.models",
+        "format_version": meta.get("format_version"),
+        "library_version": f"{meta.get('library_version')} (bridge.models)",
         "epoch": meta.get("best_epoch"),
         "unit": None,
         "config": {
@@ -67,7 +57,7 @@ def _torch_info(path: str) -> dict[str, Any]:
             "views": meta.get("n_features_in"),
             "monitor": meta.get("monitor"),
         },
-        "arrays": {k: [list(v.shape), str(v.dtype)] for k, v in sorted(tensors.items())},
+        "arrays": {k: [list(v.shape), str(v.dtype)] for k, v in sorted(arrays.items())},
         "history": history,
     }
 
@@ -76,10 +66,16 @@ def _info_paths(path: str) -> list[str]:
     """A checkpoint file, or every checkpoint in a model directory (e.g. ``HRL.save``)."""
     from pathlib import Path
 
+    from .atomic import is_temporary
+
     p = Path(path)
     if not p.is_dir():
         return [path]
-    found = sorted(str(f) for f in p.rglob("*") if f.suffix in (".npz", ".pt"))
+    found = sorted(
+        str(f)
+        for f in p.rglob("*")
+        if f.suffix in (".npz", ".pt") and not any(is_temporary(q.name) for q in f.parents)
+    )
     if not found:
         raise FileNotFoundError(f"{path} is a directory without .npz or .pt checkpoints")
     return found
@@ -92,12 +88,11 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(("\n" if i else "") + f"== {path}")
             cmd_info(argparse.Namespace(checkpoint=path, json=args.json))
         return 0
-    if str(paths[0]).endswith(".pt"):
-        out = _torch_info(paths[0])
-        return _print_info(out, args.json)
     from .checkpoint import read_checkpoint
 
     meta, arrays = read_checkpoint(paths[0])
+    if meta.get("library") == "bridge.models":
+        return _print_info(_bridge_info(meta, arrays), args.json)
     out = {
         "class": meta.get("class"),
         "format_version": meta.get("format_version"),
@@ -182,10 +177,24 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from ._version import __version__
+
     p = argparse.ArgumentParser(
         prog="boltz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    p.add_argument("--version", action="version", version=f"boltz {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks on failure")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, helptext) in RECIPES.items():
@@ -196,8 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--json", action="store_true", help="machine-readable output")
     ps = sub.add_parser("sample", help="Gibbs samples from an RBM/DBN checkpoint as PNG")
     ps.add_argument("checkpoint")
-    ps.add_argument("--n", type=int, default=20, help="number of samples (default 20)")
-    ps.add_argument("--steps", type=int, default=1000, help="Gibbs steps (default 1000)")
+    ps.add_argument("--n", type=_positive_int, default=20, help="number of samples (default 20)")
+    ps.add_argument("--steps", type=_positive_int, default=1000, help="Gibbs steps (default 1000)")
     ps.add_argument("--seed", type=int, default=0)
     ps.add_argument("--out", default="samples.png", help="PNG path (default samples.png)")
     for sp in (pi, ps):

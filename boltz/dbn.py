@@ -411,7 +411,7 @@ class DBN(TransformerMixin, BaseEstimator):
         """
         self._check_fitted()
         stop = self._layer_index(layer)
-        X = self.layers_[0]._check_X(X)
+        X = self.layers_[0]._check_X(X, owner="DBN", clip=True)
         return self._batched(X, lambda v, be: self._up(v, be, stop))
 
     def reconstruct(self, X: Any) -> np.ndarray:
@@ -429,7 +429,7 @@ class DBN(TransformerMixin, BaseEstimator):
         """
         self._check_fitted()
         first = self.layers_[0]
-        X = first._check_X(X)
+        X = first._check_X(X, owner="DBN")
         top = len(self.layers_) - 1
 
         def rec(v: Any, be: Backend) -> tuple[Any, Backend]:
@@ -617,8 +617,9 @@ class DBN(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:
-            first = self.layers[0]
-            tags.input_tags.sparse = unit_name(first.visible) == "softmax"
+            name = unit_name(self.layers[0].visible)
         except Exception:  # invalid params: validated in fit
-            tags.input_tags.sparse = False
+            name = None
+        tags.input_tags.sparse = name == "softmax"
+        tags.input_tags.positive_only = name in ("bernoulli", "softmax")
         return tags

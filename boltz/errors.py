@@ -14,8 +14,10 @@ __all__ = [
     "CheckpointError",
     "ConfigError",
     "DataError",
+    "DataRangeWarning",
     "DataTypeError",
     "DeviceError",
+    "DivergenceError",
     "NotFittedError",
 ]
 
@@ -37,7 +39,21 @@ class ConfigError(BoltzError, ValueError):
 
 
 class CheckpointError(BoltzError, ValueError):
-    """A checkpoint is truncated, corrupted, foreign or from a newer format version."""
+    """A checkpoint is truncated, damaged (fails its SHA-256), foreign, inconsistent or from a
+    newer format version -- or, on save, the model holds NaN / inf and is not written.
+
+    Missing and unreadable files raise ``FileNotFoundError`` / ``PermissionError``
+    instead, a full disk ``OSError`` with ``errno.ENOSPC`` (see docs/checkpoints.md).
+    """
+
+
+class DivergenceError(BoltzError, FloatingPointError):
+    """Training diverged: parameters became NaN / inf or the reconstruction error exploded.
+
+    Raised at the end of the epoch where it is detected, before any checkpoint of
+    that epoch is written; the message says what to change (usually a lower
+    learning rate).
+    """
 
 
 class DeviceError(BoltzError, RuntimeError):
@@ -46,3 +62,7 @@ class DeviceError(BoltzError, RuntimeError):
 
 class NotFittedError(BoltzError, _SkNotFitted):
     """The estimator is used before ``fit`` (also a scikit-learn ``NotFittedError``)."""
+
+
+class DataRangeWarning(UserWarning):
+    """Input values outside a unit's range were clipped (``transform`` of Bernoulli data)."""

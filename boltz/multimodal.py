@@ -58,7 +58,10 @@ _INITS = ("zeros", "bias")
 def _fit_pathway(name: str, dbn: DBN, X: Any, X_val: Any) -> DBN:
     """Top-level (picklable) job: fit one pathway DBN and return it."""
     logger.info("MultimodalDBN: training pathway %r", name)
-    return dbn.fit(X, X_val=X_val)
+    try:
+        return dbn.fit(X, X_val=X_val)
+    except (DataError, DataTypeError) as e:  # name the view the bad data came in
+        raise type(e)(f"view {name!r}: {e}") from e
 
 
 def _n_rows(X: Any, name: str) -> int:

@@ -31,8 +31,9 @@ def _check(name: str, value: Any, lo: float, hi: float, *, lo_open=False, hi_ope
     )
     if bad:
         lb = "(" if lo_open else "["
-        rb = ")" if hi_open else "]"
-        raise ConfigError(f"{name} must be in {lb}{lo}, {hi}{rb}; got {value!r}.")
+        rb = ")" if hi_open or math.isinf(hi) else "]"
+        finite = "a finite number " if math.isinf(hi) else ""
+        raise ConfigError(f"{name} must be {finite}in {lb}{lo}, {hi}{rb}; got {value!r}.")
     return f
 
 

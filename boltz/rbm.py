@@ -34,7 +34,7 @@ from .monitor import pseudo_log_likelihood
 from .optim import SGD
 from .trainer import Trainer, iter_batches, take_rows
 from .units import VisibleUnit, make_unit
-from .validation import check_data, chunk_rows, iter_chunks
+from .validation import check_data, chunk_rows, clip_to_unit_range, iter_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -261,34 +261,73 @@ class RBM(TransformerMixin, BaseEstimator):
         z /= self.scale_
         return be.asarray(z)
 
-    def _check_X(self, X: Any, name: str = "X", fitting: bool = False) -> Any:
+    def _check_X(
+        self,
+        X: Any,
+        name: str = "X",
+        fitting: bool = False,
+        *,
+        owner: str | None = None,
+        clip: bool = False,
+    ) -> Any:
+        """Validate ``X`` for this model (``fitting``: for the unit being fitted).
+
+        With ``clip`` (``transform``), Bernoulli inputs outside [0, 1] are clipped into
+        a copy with a :class:`~boltz.errors.DataRangeWarning` instead of refused.
+        """
         unit = self._unit() if fitting else self.unit_
-        return check_data(
+        clip = clip and unit.name == "bernoulli"
+        X = check_data(
             X,
             name,
             allow_sparse=unit.name == "softmax",
             n_features=None if fitting else self.n_features_in_,
-            owner=type(self).__name__,
-            unit=unit,
+            owner=owner or type(self).__name__,
+            unit=None if clip else unit,
         )
+        return clip_to_unit_range(X, name) if clip else X
 
     def _data_stats(self, X: Any, unit: VisibleUnit) -> None:
+        """Column means (all units) and, for Gaussian visibles, the standardisation.
+
+        The variance is computed without cancellation or overflow, block by block
+        (one pass, so out-of-core data is read once): each block's mean and sum of
+        squared deviations come from a two-pass computation in float64, blocks are
+        merged with Chan et al.'s update, and the squares are taken in units of the
+        largest deviation seen so far (a per-column scale), so finite inputs up to
+        ~1e308 give finite scales.  A column whose spread is below 1e-8, or below
+        float64 rounding of its offset (1e-12 |mean|), counts as constant (scale 1).
+        """
         n, d = X.shape
-        s1 = np.zeros(d)
-        s2 = np.zeros(d)
+        gaussian = unit.name == "gaussian"
+        mean = np.zeros(d)
+        m2 = np.zeros(d)  # sum of squared deviations, in units of ref**2
+        ref = np.zeros(d)  # per-column scale of the deviations
+        seen = 0
         for block in iter_chunks(X):
             if is_sparse(block):
-                s1 += np.asarray(block.sum(axis=0)).ravel()
-                continue
-            s1 += block.sum(axis=0, dtype=np.float64)
-            if unit.name == "gaussian":
-                b = block.astype(np.float64)
-                s2 += np.einsum("ij,ij->j", b, b)
-        mean = s1 / n
-        if unit.name == "gaussian":
-            var = np.maximum(s2 / n - mean * mean, 0.0)
-            scale = np.sqrt(var)
-            scale[scale < 1e-8] = 1.0
+                b_n = block.shape[0]
+                b_mean = np.asarray(block.sum(axis=0), dtype=np.float64).ravel() / b_n
+            else:
+                b = np.asarray(block, dtype=np.float64)
+                b_n = b.shape[0]
+                b_mean = b.mean(axis=0)
+            total = seen + b_n
+            delta = b_mean - mean
+            mean = mean + delta * (b_n / total)
+            if gaussian:
+                dev = b - b_mean
+                b_ref = np.max(np.abs(dev), axis=0)
+                new_ref = np.maximum(np.maximum(ref, b_ref), np.abs(delta))
+                safe = np.where(new_ref > 0, new_ref, 1.0)
+                b_m2 = np.einsum("ij,ij->j", dev / safe, dev / safe)
+                m2 = m2 * (ref / safe) ** 2 + b_m2 + (delta / safe) ** 2 * (seen * b_n / total)
+                ref = new_ref
+            seen = total
+        if gaussian:
+            scale = ref * np.sqrt(m2 / n)
+            const = (scale < 1e-8) | (scale <= 1e-12 * np.abs(mean)) | ~np.isfinite(scale)
+            scale[const] = 1.0
             self.mean_ = mean
             self.scale_ = scale
             self.data_mean_ = np.zeros(d)
@@ -404,9 +443,16 @@ class RBM(TransformerMixin, BaseEstimator):
         return np.concatenate(outs, axis=0)
 
     def transform(self, X: Any) -> np.ndarray:
-        """Hidden probabilities ``P(h = 1 | v)``, shape (n_samples, n_hidden), host NumPy."""
+        """Hidden probabilities ``P(h = 1 | v)``, shape (n_samples, n_hidden), host NumPy.
+
+        Bernoulli visibles: values outside [0, 1] (a test fold beyond the range a
+        ``MinMaxScaler`` saw on the training fold) are clipped to [0, 1] with a
+        :class:`~boltz.errors.DataRangeWarning`; ``fit`` and the likelihood methods
+        refuse them.  ``warnings.simplefilter("error", boltz.DataRangeWarning)``
+        makes ``transform`` refuse them too.
+        """
         self._check_fitted()
-        X = self._check_X(X)
+        X = self._check_X(X, clip=True)
         m = self.model_
         return self._batched(X, lambda v: m.hidden_mean(v, m.length(v)))
 
@@ -659,13 +705,23 @@ class RBM(TransformerMixin, BaseEstimator):
         return rbm
 
     def _restore(self, meta: dict, arrays: dict, unit_cfg: dict) -> None:
-        """Rebuild fitted state from validated checkpoint content."""
-        unit, optimizer, estimator = self._validate_params()
+        """Rebuild fitted state from validated checkpoint content.
+
+        The fitted structure (visible unit, ``n_hidden``) comes from the checkpoint's
+        ``unit`` and ``n_hidden``, the hyperparameters from its ``config``: they differ
+        when ``set_params`` changed them after ``fit`` (the change applies at the next
+        ``fit``, in memory and after loading alike).
+        """
+        _, optimizer, estimator = self._validate_params()
+        try:
+            unit = make_unit(unit_cfg)
+        except (ConfigError, TypeError) as e:
+            raise CheckpointError(f"checkpoint unit {unit_cfg!r} is invalid: {e}") from e
         if unit.config() != unit_cfg:
-            raise CheckpointError(f"checkpoint unit {unit_cfg} does not match its config.")
+            raise CheckpointError(f"checkpoint unit {unit_cfg!r} is invalid.")
         V = need(meta, "n_visible", int)
         H = need(meta, "n_hidden", int)
-        if V < 1 or H < 1 or H != self.n_hidden:
+        if V < 1 or H < 1:
             raise CheckpointError(f"checkpoint sizes are inconsistent: V={V}, H={H}.")
         epoch = need(meta, "epoch", int)
         n_updates = need(meta, "n_updates", int)
@@ -769,9 +825,10 @@ class RBM(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = (
             ["float32"] if self.dtype == "float32" else ["float64"]
         )
-        tags.input_tags.sparse = (
-            make_unit(self.visible).name == "softmax"
-            if isinstance(self.visible, (str, VisibleUnit))
-            else False
-        )
+        try:
+            name = make_unit(self.visible).name
+        except (ConfigError, TypeError):  # invalid params: validated in fit
+            name = None
+        tags.input_tags.sparse = name == "softmax"
+        tags.input_tags.positive_only = name in ("bernoulli", "softmax")
         return tags

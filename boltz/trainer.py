@@ -17,6 +17,7 @@ import numpy as np
 
 from .backend import Backend, is_sparse
 from .distributed import SlicedGenerator, current
+from .divergence import check_epoch
 from .gradients import CD
 from .model import RBMModel
 from .monitor import pseudo_log_likelihood, reconstruction_error
@@ -188,5 +189,6 @@ class Trainer:
                 msg = " ".join(f"{k}={v:.4g}" for k, v in rec.items() if k != "epoch")
                 logger.info("%s epoch %d/%d %s", self.desc, epoch + 1, end_epoch, msg)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in rec.items() if k in ("recon_error",)})
+                check_epoch(self.model, rec, history, epoch, self.optimizer.learning_rate)
                 for cb in on_epoch_end:
                     cb(epoch, rec)

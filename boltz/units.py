@@ -129,10 +129,11 @@ class Bernoulli(VisibleUnit):
     def validate(self, X, name="X"):
         lo, hi = _minmax(X)
         if lo < 0 or hi > 1:
+            neg = "Negative values in data: " if lo < 0 else ""
             raise DataError(
-                f"visible='bernoulli' expects {name} in [0, 1] (binary data or probabilities); "
-                f"got values in [{lo:.4g}, {hi:.4g}]. Scale the data to [0, 1] or use "
-                "visible='gaussian'."
+                f"{neg}visible='bernoulli' expects {name} in [0, 1] (binary data or "
+                f"probabilities); got values in [{lo:.4g}, {hi:.4g}]. Scale the data to [0, 1] "
+                "or use visible='gaussian'."
             )
 
     def init_bias(self, mean):
@@ -263,7 +264,8 @@ class ReplicatedSoftmax(VisibleUnit):
         data = np.asarray(data)
         if data.size and data.min() < 0:
             raise DataError(
-                f"visible='softmax' expects {name} to hold non-negative word counts; "
+                f"Negative values in data: visible='softmax' expects {name} to hold non-negative "
+                "word counts; "
                 f"found a minimum of {data.min():.4g}."
             )
         if data.size and not np.all(data == np.round(data)):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from .backend import is_sparse
-from .errors import DataError, DataTypeError
+from .errors import DataError, DataRangeWarning, DataTypeError
 
-__all__ = ["check_data", "iter_chunks"]
+__all__ = ["check_data", "clip_to_unit_range", "iter_chunks"]
 
 CHUNK_BYTES = 8 << 20
 
@@ -121,3 +122,29 @@ def check_data(
         if unit is not None:
             unit.validate(block, name)
     return X
+
+
+def clip_to_unit_range(X: Any, name: str = "X") -> Any:
+    """``X`` itself when inside [0, 1], else a clipped copy and a :class:`DataRangeWarning`.
+
+    For ``transform`` of Bernoulli visibles: a scaler fitted on a training fold maps
+    test rows slightly outside [0, 1]; they are clipped (the caller's array is never
+    modified) instead of failing the whole fold.
+    """
+    lo = hi = None
+    for block in [X] if isinstance(X, np.ndarray) else iter_chunks(X):
+        b_lo, b_hi = float(np.min(block)), float(np.max(block))
+        lo = b_lo if lo is None else min(lo, b_lo)
+        hi = b_hi if hi is None else max(hi, b_hi)
+    if lo >= 0 and hi <= 1:
+        return X
+    warnings.warn(
+        DataRangeWarning(
+            f"{name} has values in [{lo:.4g}, {hi:.4g}], outside the [0, 1] of visible="
+            "'bernoulli'; transform clips them to [0, 1] (fit refuses them). Scale the data "
+            "with statistics that cover the range, or make this an error with "
+            "warnings.simplefilter('error', boltz.DataRangeWarning)."
+        ),
+        stacklevel=4,
+    )
+    return np.clip(np.asarray(X), 0, 1)

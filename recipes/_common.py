@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from boltz.atomic import atomic_file
+
 __all__ = ["base_parser", "finish", "run_cli", "save_json", "setup", "start_figure"]
 
 
@@ -74,9 +76,9 @@ def save_json(path: Path, obj: Any) -> None:
             return x.tolist()
         raise TypeError(f"not JSON-serialisable: {type(x).__name__}")
 
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=conv) + "\n")
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, sort_keys=True, default=conv) + "\n"
+    with atomic_file(Path(path)) as f:
+        f.write(text.encode("utf-8"))
 
 
 def start_figure():

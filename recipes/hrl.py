@@ -402,7 +402,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         t0 = time.perf_counter()
         log.info("seed %d: step 1 (SRBMs + multimodal DBN)", seed)
         cached = Path(args.cache) / f"stage1_seed{seed}" if args.cache else None
-        if cached is not None and (cached / "stage1.json").exists():
+        if cached is not None and (cached / "stage1.npz").exists():
             stage1 = HRLStage1.load(cached)
             want = HRLStage1(**cfg["stage1"], random_state=seed).get_params()
             got = stage1.get_params()

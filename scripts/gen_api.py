@@ -33,9 +33,12 @@ MODULES = [
             "ConfigError",
             "CheckpointError",
             "DeviceError",
+            "DivergenceError",
             "NotFittedError",
+            "DataRangeWarning",
         ],
     ),
+    ("boltz.container", ["read_container", "write_container"]),
     ("bridge", ["to_torch", "unroll"]),
     (
         "bridge.metrics",

@@ -1,4 +1,4 @@
-"""``boltz info`` on every kind of checkpoint: boltz .npz, bridge .pt, model directories."""
+"""``boltz`` command line: ``info`` on every kind of checkpoint, ``--version``, arguments."""
 
 from __future__ import annotations
 
@@ -58,3 +58,27 @@ def test_info_on_a_model_directory(tmp_path, capsys):
     assert cli(["info", str(empty)]) == 1
     boltz.RBM(4, epochs=1, progress=False).fit(V["image"] > 0).save(empty / "r.npz")
     assert cli(["info", str(empty)]) == 0
+
+
+def test_version_and_argument_checks(tmp_path, capsys):
+    """d27: ``--version`` exists; ``sample --n 0`` / ``-3`` are usage errors (exit 2)."""
+    assert cli(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"boltz {boltz.__version__}"
+    X = (np.random.default_rng(0).random((20, 6)) > 0.5).astype(float)
+    ck = boltz.RBM(4, epochs=1, progress=False).fit(X).save(tmp_path / "r.npz")
+    for n in ("0", "-3", "x"):
+        assert cli(["sample", str(ck), "--n", n, "--out", str(tmp_path / "s.png")]) == 2
+        assert "expected an integer >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "s.png").exists()
+
+
+def test_info_ignores_temporaries_and_names_old_files(tmp_path, capsys):
+    X = (np.random.default_rng(0).random((20, 6)) > 0.5).astype(float)
+    boltz.RBM(4, epochs=1, progress=False).fit(X).save(tmp_path / "r.npz")
+    (tmp_path / "r.npz.boltz-tmp.host.1.abcd").write_bytes(b"partial")
+    assert cli(["info", str(tmp_path)]) == 0
+    import torch
+
+    torch.save({"meta": "{}"}, tmp_path / "old.pt")
+    assert cli(["info", str(tmp_path / "old.pt")]) == 1
+    assert "torch.save" in capsys.readouterr().err

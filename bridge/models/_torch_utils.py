@@ -12,7 +12,7 @@ Private to :mod:`bridge.models.bimodal_ae`, :mod:`~bridge.models.corr_ae`,
   group, see :mod:`bridge.distributed`.
 * :class:`TorchMultiViewModel` -- the :class:`bridge.base.MultiViewModel` glue: input
   standardisation, seeding, device, ``fit``/``transform`` plumbing, ``save``/``load``
-  (a ``state_dict`` read back with ``torch.load(weights_only=True)``).
+  (boltz's checkpoint container, see :mod:`bridge.models._checkpoint`).
 
 Determinism: every model trains inside :func:`torch.random.fork_rng` after
 ``torch.manual_seed(seed)`` (parameter initialisation), and draws minibatch orders and
@@ -31,7 +31,6 @@ import math
 import numbers
 import os
 import sys
-import tempfile
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -42,9 +41,20 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from boltz.errors import CheckpointError, ConfigError, DataError, DeviceError
+from boltz.checkpoint import need
+from boltz.container import CONTENT_ERRORS, read_container, write_container
+from boltz.errors import CheckpointError, ConfigError, DataError, DeviceError, DivergenceError
 
 from ..base import MultiViewModel, Views
+from ._checkpoint import (
+    build_checked,
+    check_header,
+    check_widths,
+    header,
+    need_views,
+    state_arrays,
+    sub_tensors,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +65,6 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "linear": nn.Identity,
 }
 OUTPUT_UNITS = ("gaussian", "bernoulli", "softmax")
-CHECKPOINT_FORMAT = "bridge.models/1"
 
 
 # ----------------------------------------------------------------------------- checks
@@ -168,17 +177,26 @@ def encoder_from_spec(spec: Mapping[str, Any]) -> nn.Sequential:
 
     layers = []
     for s in spec["layers"]:
-        v, h = s["n_visible"], s["n_hidden"]
-        layers.append(
-            RBMLayer(
-                np.zeros((h, v)),
-                np.zeros(h),
-                unit=s["unit"],
-                mean=np.zeros(v) if s["norm"] else None,
-                scale=np.ones(v) if s["norm"] else None,
-                log_sigma=np.zeros(v) if s["log_sigma"] else None,
-            )
+        v, h = int(s["n_visible"]), int(s["n_hidden"])
+        one = np.zeros(1)
+        lay = RBMLayer(
+            np.zeros((1, 1)),
+            one,
+            unit=s["unit"],
+            mean=one if s["norm"] else None,
+            scale=np.ones(1) if s["norm"] else None,
+            log_sigma=one if s["log_sigma"] else None,
         )
+        # the real sizes through torch factories, so that a build on the "meta" device
+        # (checkpoint validation) allocates nothing
+        lay.weight = nn.Parameter(torch.zeros(h, v))
+        lay.bias = nn.Parameter(torch.zeros(h))
+        if s["norm"]:
+            lay.input_mean = torch.zeros(v)
+            lay.input_scale = torch.ones(v)
+        if s["log_sigma"]:
+            lay.log_sigma = nn.Parameter(torch.zeros(v))
+        layers.append(lay)
     return nn.Sequential(*layers)
 
 
@@ -323,6 +341,26 @@ def dbn_specs(dbn: Any) -> tuple[dict[str, Any], dict[str, Any], dict, dict]:
     return enc_spec, dec_spec, enc_state, dec_state
 
 
+def build_or_explain(build: Callable[[], nn.Module], owner: str) -> nn.Module:
+    """``build()``, with a clear MemoryError when the network does not fit in memory.
+
+    torch reports a failed allocation as a ``RuntimeError`` from inside ``nn.Linear``;
+    this counts the parameters first (on the ``meta`` device, free) and names them.
+    """
+    try:
+        return build()
+    except (RuntimeError, MemoryError) as e:
+        if isinstance(e, RuntimeError) and "alloc" not in str(e).lower():
+            raise
+        with torch.device("meta"):
+            n = sum(p.numel() for p in build().state_dict().values())
+        raise MemoryError(
+            f"{owner}: the network has {n:,} parameters ({n * 4 / 2**30:.1f} GiB as float32) "
+            "and torch could not allocate them; use smaller layers (hidden=, n_components=, "
+            "code=, ...)."
+        ) from e
+
+
 # ----------------------------------------------------------------------------- training
 
 
@@ -440,14 +478,23 @@ def train_loop(
                 else:
                     loss, value, rows = ddp.loss(item, data, penalty if weight_decay > 0 else None)
                 if not torch.isfinite(value):
-                    raise FloatingPointError(
-                        f"the training loss became {value.item()} at epoch {epoch}; lower "
-                        "learning_rate, standardise the inputs or raise the regularisation."
+                    raise DivergenceError(
+                        f"training diverged: the loss became {value.item()} at epoch {epoch}; "
+                        f"lower learning_rate (now {learning_rate:g}; try "
+                        f"{learning_rate / 10:g}), standardise the inputs or raise the "
+                        "regularisation."
                     )
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
                 total += value.item() * rows
+            bad = [k for k, p in module.named_parameters() if not bool(torch.isfinite(p).all())]
+            if bad:
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch}: the parameters {bad[:3]} hold NaN or "
+                    f"inf; lower learning_rate (now {learning_rate:g}; try "
+                    f"{learning_rate / 10:g})."
+                )
             record = {"epoch": float(epoch), "loss": total / n}
             if validate is not None:
                 module.eval()
@@ -675,7 +722,7 @@ class TorchMultiViewModel(MultiViewModel):
         spec = self._make_spec({k: int(t.shape[1]) for k, t in X.items()})
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            module = self._build(spec)
+            module = build_or_explain(lambda: self._build(spec), type(self).__name__)
             self._init_module(module, X)
             module.to(self._device)
             gen = torch.Generator().manual_seed(seed)
@@ -800,33 +847,18 @@ class TorchMultiViewModel(MultiViewModel):
             out[k] = v
         return out
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the fitted model to ``path`` (one ``torch.save`` file, atomic rename).
-
-        The file holds only tensors, strings and numbers: the module's ``state_dict``,
-        the network spec, the preprocessing arrays and the hyperparameters as JSON, so
-        :meth:`load` reads it with ``torch.load(weights_only=True)`` (no pickle of code).
-        Hyperparameters that are not JSON (a ``pretrained`` DBN) are stored as None: the
-        trained weights are in the ``state_dict``.
-
-        Under an initialised ``torch.distributed`` process group only rank 0 writes; the
-        other ranks return without touching ``path`` (call
-        ``torch.distributed.barrier()`` before they read the file).
-        """
-        self._check_fitted()
-        if dist_rank() != 0:
-            logger.debug("rank %d: save(%s) skipped (rank 0 writes)", dist_rank(), path)
-            return
-        arrays: dict[str, torch.Tensor] = {}
+    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)`` of the fitted model (see :meth:`save`)."""
+        arrays: dict[str, np.ndarray] = {}
         for k, p in self.preprocess_.items():
             for name, a in p.items():
                 if a is not None:
-                    arrays[f"preprocess.{k}.{name}"] = torch.as_tensor(np.asarray(a))
+                    arrays[f"preprocess.{k}.{name}"] = np.asarray(a)
         for name, a in self._extra_arrays().items():
-            arrays[f"extra.{name}"] = torch.as_tensor(np.asarray(a))
+            arrays[f"extra.{name}"] = np.asarray(a)
+        arrays.update(state_arrays("state.", self.module_))
         meta = {
-            "format": CHECKPOINT_FORMAT,
-            "class": type(self).__name__,
+            **header(type(self).__name__),
             "params": self._json_params(),
             "view_names": list(self.view_names_),
             "n_features_in": dict(self.n_features_in_),
@@ -835,24 +867,39 @@ class TorchMultiViewModel(MultiViewModel):
             "best_epoch": self.best_epoch_,
             "monitor": self.monitor_,
         }
-        payload = {
-            "meta": json.dumps(meta),
-            "state_dict": {k: v.detach().cpu() for k, v in self.module_.state_dict().items()},
-            "arrays": arrays,
-        }
-        path = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            torch.save(payload, tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        return meta, arrays
+
+    def save(self, path: str | os.PathLike) -> Path | None:
+        """Write the fitted model to ``path`` (one checkpoint file, atomic).
+
+        The file is boltz's checkpoint container (a ``.npz``, see
+        :mod:`boltz.container`), whatever its name: the module's ``state_dict``,
+        the preprocessing arrays and the network spec and hyperparameters as JSON,
+        with a SHA-256 over every byte, so :meth:`load` runs no pickle and detects
+        any damage.  Hyperparameters that are not JSON (a ``pretrained`` DBN) are
+        stored as None: the trained weights are in the ``state_dict``.  A model whose
+        weights hold NaN or inf is refused (``CheckpointError``), leaving the file
+        on disk unchanged.
+
+        Under an initialised ``torch.distributed`` process group only rank 0 writes; the
+        other ranks return None without touching ``path`` (call
+        ``torch.distributed.barrier()`` before they read the file).
+
+        Returns
+        -------
+        pathlib.Path or None
+            The path written (None on the ranks that do not write).
+        """
+        self._check_fitted()
+        if dist_rank() != 0:
+            logger.debug("rank %d: save(%s) skipped (rank 0 writes)", dist_rank(), path)
+            return None
+        meta, arrays = self._checkpoint_state()
+        return write_container(Path(path), meta, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "cpu") -> TorchMultiViewModel:
-        """Read a model written by :meth:`save` (``torch.load(weights_only=True)``).
+        """Read a model written by :meth:`save`.
 
         Parameters
         ----------
@@ -862,77 +909,78 @@ class TorchMultiViewModel(MultiViewModel):
 
         Raises
         ------
+        FileNotFoundError, PermissionError
+            The file is missing or cannot be read.
         CheckpointError
-            Not a checkpoint of this class, or a damaged one.
+            Not a checkpoint of this class, a damaged one (any changed byte), one of
+            the old ``torch.save`` format, or content that does not fit together.
         """
+        where = repr(str(path))
+        meta, arrays = read_container(path)
+        check_header(meta, cls.__name__, where)
         try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-            meta = json.loads(payload["meta"])
-            if not isinstance(meta, dict):
-                raise TypeError(f"meta is a JSON {type(meta).__name__}, not an object")
-        except FileNotFoundError:
-            raise
-        except Exception as e:
-            raise CheckpointError(f"{path} is not a readable bridge.models checkpoint: {e}") from e
-        if meta.get("format") != CHECKPOINT_FORMAT:
-            raise CheckpointError(
-                f"{path}: unknown checkpoint format {meta.get('format')!r}; "
-                f"expected {CHECKPOINT_FORMAT!r}."
-            )
-        if meta.get("class") != cls.__name__:
-            raise CheckpointError(
-                f"{path} holds a {meta.get('class')}, not a {cls.__name__}; "
-                f"load it with {meta.get('class')}.load."
-            )
-        try:
-            model = cls._restore(payload, meta, device, path)
+            model = cls._restore(meta, arrays, device, where)
             model._self_check()
         except CheckpointError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, RuntimeError) as e:
+        except (*CONTENT_ERRORS, RuntimeError) as e:
             raise CheckpointError(
-                f"{path}: a damaged or inconsistent bridge.models checkpoint "
+                f"{where}: a damaged or inconsistent bridge.models checkpoint "
                 f"({type(e).__name__}: {e})"
             ) from e
         return model
 
     @classmethod
     def _restore(
-        cls, payload: Mapping[str, Any], meta: Mapping[str, Any], device: str, path: Any
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], device: str, where: str
     ) -> TorchMultiViewModel:
-        """Rebuild the model from a parsed checkpoint (errors are turned into
+        """Rebuild the model from a verified container (other errors are turned into
         CheckpointError by :meth:`load`)."""
         # JSON has no tuples: the list-valued hyperparameters (layer widths) were tuples
-        params = {k: _tuples(v) for k, v in meta["params"].items()}
+        params = {k: _tuples(v) for k, v in need(meta, "params", dict).items()}
         params["device"] = device
-        model = cls(**params)
-        model.view_names_ = tuple(meta["view_names"])
-        model.n_features_in_ = dict(meta["n_features_in"])
-        if set(model.view_names_) != set(model.n_features_in_):
-            raise CheckpointError(
-                f"{path}: view names {list(model.view_names_)} do not match the feature "
-                f"counts saved for {sorted(model.n_features_in_)}."
-            )
+        try:
+            model = cls(**params)
+            if "monitor" in model.get_params(deep=False):  # models on the shared fit
+                model._check_common()
+            model._check_params()  # (the others, e.g. SDML, DM2C, check everything here)
+        except (TypeError, ConfigError) as e:
+            raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
+        model.view_names_, model.n_features_in_ = need_views(meta, where)
+        hidden = params.get("hidden")
+        try:  # widths are otherwise only checked when fit builds the network
+            for h in hidden.values() if isinstance(hidden, Mapping) else [hidden]:
+                if h is not None:
+                    check_hidden(h)
+        except ConfigError as e:
+            raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
+        check_widths(model.n_features_in_, arrays, where)
+        names = set(model.view_names_)
+        for k in arrays:
+            head, _, rest = k.partition(".")
+            if head == "preprocess":
+                view, _, what = rest.rpartition(".")
+                ok = view in names and what in ("mean", "scale", "proj")
+            else:
+                ok = head in ("state", "extra")
+            if not ok:
+                raise CheckpointError(f"{where}: unexpected array {k!r}.")
         model._device = resolve_device(device)
-        arrays = {k: v.numpy() for k, v in payload["arrays"].items()}
         model.preprocess_ = {
             k: {name: arrays.get(f"preprocess.{k}.{name}") for name in ("mean", "scale", "proj")}
             for k in model.view_names_
         }
         for k, p in model.preprocess_.items():
             scale = p.get("scale")
-            if scale is not None and not (np.all(np.isfinite(scale)) and np.all(scale > 0)):
-                raise CheckpointError(f"{path}: the saved scale of view {k!r} is not positive")
+            if scale is not None and not np.all(scale > 0):
+                raise CheckpointError(f"{where}: the saved scale of view {k!r} is not positive")
         model._set_extra_arrays(
             {k[len("extra.") :]: v for k, v in arrays.items() if k.startswith("extra.")}
         )
-        module = model._build(meta["spec"])
-        try:
-            module.load_state_dict(payload["state_dict"])
-        except RuntimeError as e:
-            raise CheckpointError(f"{path}: the weights do not fit the saved spec: {e}") from e
+        spec = need(meta, "spec", dict)
+        module = build_checked(lambda: model._build(spec), sub_tensors(arrays, "state."), where)
         module.to(model._device).eval()
-        model.spec_ = meta["spec"]
+        model.spec_ = spec
         model.history_ = meta["history"]
         model.best_epoch_ = meta["best_epoch"]
         model.monitor_ = meta["monitor"]
@@ -1011,6 +1059,12 @@ def view_codec_specs(
     states : dict[str, (encoder_state, decoder_state)]
         Initial weights of the pretrained views.
     """
+    unknown = sorted(set(pretrained) - set(names))
+    if unknown:
+        raise ConfigError(
+            f"pretrained has DBNs for unknown view(s) {unknown}; the views are {list(names)} "
+            "(check the spelling)."
+        )
     hid = hidden_per_view(hidden, names)
     encs, decs, states = [], [], {}
     for k in names:

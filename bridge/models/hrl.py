@@ -92,7 +92,6 @@ import logging
 import math
 import numbers
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -104,9 +103,26 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 import boltz
+from boltz.atomic import atomic_directory
+from boltz.checkpoint import need
+from boltz.container import (
+    CONTENT_ERRORS,
+    files_manifest,
+    safe_member_name,
+    verify_files,
+    write_container,
+)
 from boltz.errors import CheckpointError, ConfigError, DataError, DataTypeError
 
 from ..base import MultiViewModel, validate_labels, validate_views
+from ._checkpoint import (
+    build_checked,
+    header,
+    need_views,
+    read_index,
+    state_arrays,
+    sub_tensors,
+)
 from ._torch_utils import (
     ACTIVATIONS,
     check_activation,
@@ -125,7 +141,6 @@ logger = logging.getLogger(__name__)
 
 VARIANTS = ("hrl", "joint", "no_bae", "no_ff", "no_ff_bae", "no_srbm", "no_mdbn")
 UNITS = ("gaussian", "softmax", "bernoulli")
-CHECKPOINT_FORMAT = "bridge.models.hrl/1"
 _STAGES = {"stage1": 1, "joint_ae": 2, "ff": 3, "bae": 4, "split": 5}
 
 #: Default CD-1 settings per visible unit type.  Bottom layers: the Wikipedia pretraining
@@ -541,58 +556,111 @@ class HRLStage1:
 
     # ------------------------------------------------------------------ checkpoints
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write ``stage1.json``, ``srbm.<view>.npz`` and ``mdbn.npz`` into ``directory``.
+        """Write the stage into ``directory``, atomically as a whole.
 
-        The ``.npz`` files are boltz checkpoints (no pickle); read back with :meth:`load`.
+        ``srbm.<view>.npz`` and ``mdbn.npz`` are boltz checkpoints (``boltz.load``
+        reads them); ``stage1.npz`` is the index: the settings and the SHA-256 of both,
+        so a directory that mixes files of two saves is refused on load.  The files are
+        written into a new directory that then replaces ``directory`` in one step
+        (:func:`boltz.atomic.atomic_directory`): a failed save leaves the old one whole.
+        An existing ``directory`` must hold only a stage's files.
+
+        Returns
+        -------
+        pathlib.Path
         """
         self._check_fitted()
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
+        with atomic_directory(d, _stage1_file) as tmp:
+            self._write_into(tmp)
+        return d
+
+    def _write_into(self, d: Path) -> None:
+        """Write the stage's files into the (new, empty) directory ``d``."""
+        bad = [k for k in self.view_names_ if not safe_member_name(k)]
+        if bad:
+            raise ConfigError(f"view names {bad} cannot name checkpoint files.")
         for k in self.view_names_:
             self.srbm_[k].save(d / f"srbm.{k}.npz")
         self.mdbn_.save(d / "mdbn.npz")
-        params = self.get_params()
         meta = {
-            "format": CHECKPOINT_FORMAT,
-            "class": "HRLStage1",
-            "params": json.loads(json.dumps(params, default=list)),
+            **header("HRLStage1"),
+            "params": json.loads(json.dumps(self.get_params(), default=list)),
             "view_names": list(self.view_names_),
             "units": self.units_,
             "n_features_in": self.n_features_in_,
+            "files": files_manifest(d, _stage1_files(self.view_names_)),
         }
-        _atomic_write_text(d / "stage1.json", json.dumps(meta, indent=1))
-        return d
+        write_container(d / "stage1.npz", meta, {})
 
     @classmethod
     def load(cls, directory: str | os.PathLike, device: str = "cpu") -> HRLStage1:
-        """Read a stage written by :meth:`save`."""
-        d = Path(directory)
+        """Read a stage written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            No ``stage1.npz`` (or a file it lists) in ``directory``.
+        CheckpointError
+            A damaged file, a directory mixing two saves, or one of the old layout
+            (``stage1.json``, no checksums).
+        """
+        d, meta, _, where = read_index(directory, "stage1.npz", "stage1.json", "HRLStage1")
         try:
-            meta = json.loads((d / "stage1.json").read_text())
-        except FileNotFoundError:
+            return cls._from_index(d, meta, device, where)
+        except CheckpointError:
             raise
-        except Exception as e:
-            raise CheckpointError(f"{d / 'stage1.json'} is not a readable HRL stage: {e}") from e
-        if meta.get("format") != CHECKPOINT_FORMAT or meta.get("class") != "HRLStage1":
-            raise CheckpointError(f"{d}: not an HRLStage1 checkpoint ({meta.get('class')!r}).")
-        params = dict(meta["params"])
+        except (*CONTENT_ERRORS, RuntimeError) as e:
+            raise CheckpointError(
+                f"{where}: a damaged or inconsistent HRLStage1 ({type(e).__name__}: {e})"
+            ) from e
+
+    @classmethod
+    def _from_index(cls, d: Path, meta: Mapping[str, Any], device: str, where: str) -> HRLStage1:
+        params = dict(need(meta, "params", dict))
         params["device"] = device
-        obj = cls(**params)
-        names = tuple(meta["view_names"])
+        try:
+            obj = cls(**params)
+        except TypeError as e:
+            raise CheckpointError(f"{where}: the saved settings are invalid: {e}") from e
+        names, n_in = need_views(meta, where)
+        if not all(safe_member_name(k) for k in names):
+            raise CheckpointError(f"{where}: view names {list(names)} cannot name files.")
+        units = need(meta, "units", dict)
+        if set(units) != set(names) or not all(units[k] in UNITS for k in names):
+            raise CheckpointError(f"{where}: units {units!r} do not fit the views {list(names)}.")
+        verify_files(d, meta.get("files"), _stage1_files(names), where)
+        srbm = {k: boltz.load(d / f"srbm.{k}.npz", device=device) for k in names}
+        mdbn = boltz.load(d / "mdbn.npz", device=device)
+        if not isinstance(mdbn, boltz.MultimodalDBN) or set(mdbn.views_) != set(names):
+            raise CheckpointError(f"{where}: mdbn.npz is not a multimodal DBN of {list(names)}.")
+        for k in names:
+            if not isinstance(srbm[k], boltz.DBN) or srbm[k].n_features_in_ != n_in[k]:
+                raise CheckpointError(f"{where}: srbm.{k}.npz does not fit view {k!r}.")
         obj.view_names_ = names
-        obj.units_ = dict(meta["units"])
-        obj.n_features_in_ = {k: int(v) for k, v in meta["n_features_in"].items()}
-        obj.srbm_ = {k: boltz.load(d / f"srbm.{k}.npz", device=device) for k in names}
-        obj.mdbn_ = boltz.load(d / "mdbn.npz", device=device)
+        obj.units_ = {k: units[k] for k in names}
+        obj.n_features_in_ = n_in
+        obj.srbm_ = srbm
+        obj.mdbn_ = mdbn
         obj._cache = {}
         return obj
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def _stage1_files(names: Sequence[str]) -> list[str]:
+    """The files of a saved stage besides its index ``stage1.npz``."""
+    return [*(f"srbm.{k}.npz" for k in names), "mdbn.npz"]
+
+
+def _stage1_file(name: str) -> bool:
+    """Whether a directory entry may belong to a saved stage (old layout included)."""
+    return name in ("stage1.npz", "stage1.json", "mdbn.npz") or (
+        name.startswith("srbm.") and name.endswith(".npz")
+    )
+
+
+def _hrl_file(name: str) -> bool:
+    """Whether a directory entry may belong to a saved HRL (old layout included)."""
+    return name in ("hrl.npz", "hrl.pt", "stage1")
 
 
 # ----------------------------------------------------------------------------- modules
@@ -936,10 +1004,21 @@ class HRL(MultiViewModel):
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attr)
         self._check_params()
-        if not isinstance(views, Mapping) or len(views) != 2:
+        if not isinstance(views, Mapping):
+            raise DataTypeError(
+                "views must be a dict mapping view names to 2-D arrays, e.g. "
+                f"{{'image': X_img, 'text': X_txt}}; got {type(views).__name__}."
+            )
+        bad = [k for k in views if not isinstance(k, str)]
+        if bad:
+            raise DataTypeError(
+                f"views must have string keys (view names); got {bad[0]!r} of type "
+                f"{type(bad[0]).__name__}."
+            )
+        if len(views) != 2:
             raise DataError(
-                "HRL needs exactly two views {name: array} (e.g. image and text); got "
-                f"{list(views) if isinstance(views, Mapping) else type(views).__name__}."
+                f"HRL needs exactly two views {{name: array}} (e.g. image and text); got "
+                f"{list(views)}."
             )
         names = list(views)
         stage1 = self.stage1
@@ -1347,12 +1426,17 @@ class HRL(MultiViewModel):
 
     # ------------------------------------------------------------------ checkpoints
     def save(self, directory: str | os.PathLike) -> Path:
-        """Write the fitted model into ``directory``.
+        """Write the fitted model into ``directory``, atomically as a whole.
 
-        ``directory/stage1/`` holds the boltz models (:meth:`HRLStage1.save`: ``.npz``
-        checkpoints), ``directory/hrl.pt`` the torch ``state_dict`` of every stage, the
-        module widths, the hyperparameters and the training history as JSON, read back
-        with ``torch.load(weights_only=True)`` -- nothing is pickled.
+        ``directory/stage1/`` holds the boltz models (:meth:`HRLStage1.save`),
+        ``directory/hrl.npz`` the torch ``state_dict`` of every stage, the module
+        widths, the hyperparameters and the training history, and the SHA-256 of
+        ``stage1/stage1.npz`` (which holds those of the other stage-1 files).  All are
+        boltz checkpoint containers (no pickle, every byte checked on load).  The
+        files are written into a new directory that then replaces ``directory`` in one
+        step: a save that fails midway leaves the previous model whole, and a
+        directory mixing files of two saves is refused by :meth:`load`.  An existing
+        ``directory`` must hold only an HRL's files.
 
         Returns
         -------
@@ -1360,8 +1444,6 @@ class HRL(MultiViewModel):
         """
         self._check_fitted()
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        self.stage1_.save(d / "stage1")
         params = {
             k: v for k, v in self.get_params(deep=False).items() if k not in ("stage1", "reuse")
         }
@@ -1377,105 +1459,141 @@ class HRL(MultiViewModel):
                 for layer in self.baes_
             ],
         }
-        meta = {
-            "format": CHECKPOINT_FORMAT,
-            "class": "HRL",
-            "params": json.loads(json.dumps(params, default=list)),
-            "view_names": list(self.view_names_),
-            "n_features_in": self.n_features_in_,
-            "units": self.units_,
-            "classes": self.classes_.tolist(),
-            "spec": spec,
-            "bae_val_map": self.bae_val_map_,
-            "history": self.history_,
-            "n_components": self.n_components_,
-        }
-        state: dict[str, torch.Tensor] = {}
+        arrays: dict[str, np.ndarray] = {}
         for prefix, mod in (("joint_ae", self.joint_ae_), ("ff", self.ff_), ("baes", self.baes_)):
             if mod is not None:
-                state.update(
-                    {f"{prefix}.{k}": v.detach().cpu() for k, v in mod.state_dict().items()}
-                )
-        arrays = {
-            f"embedding_mean.{k}": torch.as_tensor(v) for k, v in self.embedding_mean_.items()
-        }
-        payload = {"meta": json.dumps(meta), "state_dict": state, "arrays": arrays}
-        fd, tmp = tempfile.mkstemp(prefix="hrl.pt.", suffix=".tmp", dir=d)
-        os.close(fd)
-        try:
-            torch.save(payload, tmp)
-            os.replace(tmp, d / "hrl.pt")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+                arrays.update(state_arrays(f"state.{prefix}.", mod))
+        for k, v in self.embedding_mean_.items():
+            arrays[f"embedding_mean.{k}"] = np.asarray(v)
+        with atomic_directory(d, _hrl_file) as tmp:
+            (tmp / "stage1").mkdir()
+            self.stage1_._write_into(tmp / "stage1")
+            meta = {
+                **header("HRL"),
+                "params": json.loads(json.dumps(params, default=list)),
+                "view_names": list(self.view_names_),
+                "n_features_in": self.n_features_in_,
+                "units": self.units_,
+                "classes": self.classes_.tolist(),
+                "spec": spec,
+                "bae_val_map": self.bae_val_map_,
+                "history": self.history_,
+                "n_components": self.n_components_,
+                "files": files_manifest(tmp, ["stage1/stage1.npz"]),
+            }
+            write_container(tmp / "hrl.npz", meta, arrays)
         return d
 
     @classmethod
     def load(cls, directory: str | os.PathLike, device: str = "cpu") -> HRL:
-        """Read a model written by :meth:`save` (``torch.load(weights_only=True)`` + boltz)."""
-        d = Path(directory)
+        """Read a model written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            No ``hrl.npz`` (or a file it lists) in ``directory``.
+        CheckpointError
+            A damaged file, a directory mixing files of two saves, content that does
+            not fit together, or the old layout (``hrl.pt``, a ``torch.save`` file).
+        """
+        d, meta, arrays, where = read_index(directory, "hrl.npz", "hrl.pt", "HRL")
+        verify_files(d, meta.get("files"), ["stage1/stage1.npz"], where)
         try:
-            payload = torch.load(d / "hrl.pt", map_location="cpu", weights_only=True)
-            meta = json.loads(payload["meta"])
-        except FileNotFoundError:
+            model = cls._from_index(d, meta, arrays, device, where)
+            model._self_check()
+        except CheckpointError:
             raise
-        except Exception as e:
-            raise CheckpointError(f"{d / 'hrl.pt'} is not a readable HRL checkpoint: {e}") from e
-        if meta.get("format") != CHECKPOINT_FORMAT or meta.get("class") != "HRL":
-            raise CheckpointError(f"{d}: not an HRL checkpoint (class {meta.get('class')!r}).")
-        params = dict(meta["params"])
+        except (*CONTENT_ERRORS, RuntimeError) as e:
+            raise CheckpointError(
+                f"{where}: a damaged or inconsistent HRL checkpoint ({type(e).__name__}: {e})"
+            ) from e
+        return model
+
+    @classmethod
+    def _from_index(
+        cls,
+        d: Path,
+        meta: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray],
+        device: str,
+        where: str,
+    ) -> HRL:
+        params = dict(need(meta, "params", dict))
         for k in ("friendly_hidden", "mutual_hidden", "ff_hidden"):
             if isinstance(params.get(k), list):
                 params[k] = tuple(params[k])
         params["device"] = device
-        model = cls(**params)
+        try:
+            model = cls(**params)
+            model._check_params()
+        except (TypeError, ConfigError) as e:
+            raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
         model._device = resolve_device(device)
-        model.stage1_ = HRLStage1.load(d / "stage1", device="cpu")
-        names = list(meta["view_names"])
-        classes = np.asarray(meta["classes"])
+        names, n_in = need_views(meta, where)
+        stage1 = HRLStage1.load(d / "stage1", device="cpu")
+        if set(stage1.view_names_) != set(names) or stage1.n_features_in_ != n_in:
+            raise CheckpointError(f"{where}: stage1/ was fitted on other views or widths.")
+        units = need(meta, "units", dict)
+        if units != stage1.units_:
+            raise CheckpointError(f"{where}: units {units!r} differ from stage1's.")
+        classes = np.asarray(need(meta, "classes", list))
+        if classes.ndim != 1 or len(classes) < 2:
+            raise CheckpointError(f"{where}: classes must be a list of 2 or more labels.")
         n_classes = len(classes)
-        spec = meta["spec"]
+        spec = need(meta, "spec", dict)
         hidden = check_hidden(params["ff_hidden"])
-        joint_ae = ff = None
+        stages: dict[str, Any] = {}
         if spec["joint_ae"] is not None:
-            joint_ae = nn.ModuleDict(
+            stages["joint_ae"] = lambda: nn.ModuleDict(
                 {k: JointAutoencoder(p, h) for k, (p, h) in spec["joint_ae"].items()}
             )
         if spec["ff"] is not None:
-            ff = nn.ModuleDict(
+            stages["ff"] = lambda: nn.ModuleDict(
                 {
                     k: FeedForward(w, hidden, n_classes, params["activation"], params["dropout"])
                     for k, w in spec["ff"].items()
                 }
             )
-        baes = nn.ModuleList(BimodalLayer(w, c, n_classes) for w, c in spec["baes"])
-        state = payload["state_dict"]
-        try:
-            for prefix, mod in (("joint_ae", joint_ae), ("ff", ff), ("baes", baes)):
-                if mod is not None:
-                    sub = {
-                        k[len(prefix) + 1 :]: v
-                        for k, v in state.items()
-                        if k.startswith(prefix + ".")
-                    }
-                    mod.load_state_dict(sub)
-                    mod.to(model._device).eval()
-        except RuntimeError as e:
-            raise CheckpointError(f"{d}: the weights do not fit the saved spec: {e}") from e
-        model.view_names_ = tuple(names)
-        model.n_features_in_ = {k: int(v) for k, v in meta["n_features_in"].items()}
-        model.units_ = dict(meta["units"])
+        stages["baes"] = lambda: nn.ModuleList(
+            BimodalLayer(w, c, n_classes) for w, c in spec["baes"]
+        )
+        known = {f"embedding_mean.{k}" for k in names}
+        built: dict[str, Any] = {}
+        for prefix, build in stages.items():
+            state = sub_tensors(arrays, f"state.{prefix}.")
+            known |= {f"state.{prefix}.{k}" for k in state}
+            built[prefix] = build_checked(build, state, f"{where} ({prefix})")
+            built[prefix].to(model._device).eval()
+        extra = sorted(set(arrays) - known)
+        if extra or not known <= set(arrays):
+            raise CheckpointError(f"{where}: unexpected or missing arrays {extra[:3]}.")
+        n_components = need(meta, "n_components", int)
+        emb = {k: arrays[f"embedding_mean.{k}"] for k in names}
+        if any(v.shape != (n_components,) for v in emb.values()):
+            raise CheckpointError(f"{where}: embedding means do not have n_components entries.")
+        model.stage1_ = stage1
+        model.view_names_ = names
+        model.n_features_in_ = n_in
+        model.units_ = dict(units)
         model.classes_ = classes
-        model.joint_ae_ = joint_ae
-        model.ff_ = ff
-        model.n_bae_ = len(baes)
-        model.bae_val_map_ = list(meta["bae_val_map"])
-        model.history_ = meta["history"]
+        model.joint_ae_ = built.get("joint_ae")
+        model.ff_ = built.get("ff")
+        model.n_bae_ = len(built["baes"])
+        model.bae_val_map_ = list(need(meta, "bae_val_map", list))
+        model.history_ = need(meta, "history", dict)
         model.stage_keys_ = {"joint_ae": None, "ff": None, "bae": None}
-        model.n_components_ = int(meta["n_components"])
-        model.embedding_mean_ = {k: payload["arrays"][f"embedding_mean.{k}"].numpy() for k in names}
-        model.baes_ = baes
+        model.n_components_ = n_components
+        model.embedding_mean_ = emb
+        model.baes_ = built["baes"]
         return model
+
+    def _self_check(self) -> None:
+        """A loaded model must embed one zero row of each view into ``n_components_``."""
+        zeros = {k: np.zeros((1, n)) for k, n in self.n_features_in_.items()}
+        with np.errstate(all="ignore"):
+            out = self.transform(zeros)
+        if any(v.shape != (1, self.n_components_) for v in out.values()):
+            raise CheckpointError("the loaded HRL returns codes of the wrong width.")
 
 
 def _stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -402,3 +402,17 @@ def test_inference_runs_on_a_strict_device_namespace(monkeypatch):
         assert joint.shape == (40, 5) and tops["text"].shape == (40, 6)
         assert mdbn.generate("text", image, method=method, n_samples=3).shape == (40, 24)
         assert mdbn.generate("image", {"text": views["text"]}, method=method).shape == (40, 16)
+
+
+def test_bad_data_errors_name_the_view():
+    """d27: a NaN in one view's training data is reported with the view's name."""
+    kw = dict(epochs=1, progress=False)
+    m = boltz.MultimodalDBN(
+        {"a": boltz.DBN([boltz.RBM(3, "gaussian", **kw)]), "b": boltz.DBN([boltz.RBM(3, **kw)])},
+        joint=boltz.RBM(2, **kw),
+    )
+    Xa = np.random.default_rng(0).normal(size=(20, 4))
+    Xa[0, 0] = np.nan
+    Xb = (np.random.default_rng(1).random((20, 6)) > 0.5).astype(float)
+    with pytest.raises(DataError, match=r"view 'a': .*NaN"):
+        m.fit({"a": Xa, "b": Xb})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
@@ -84,7 +85,7 @@ def test_checkpoint_roundtrip_and_pickle(tmp_path):
     r3 = pickle.loads(pickle.dumps(r))
     np.testing.assert_array_equal(r3.transform(X), r.transform(X))
     meta, arrays = read_checkpoint(tmp_path / "r.npz")
-    assert meta["class"] == "RBM" and meta["format_version"] == 1
+    assert meta["class"] == "RBM" and meta["format_version"] == 2
     assert "pcd.chains" in arrays and "optim.velocity.weights" in arrays
 
 
@@ -172,12 +173,13 @@ def test_write_is_atomic_on_failure(tmp_path, monkeypatch):
     before = path.read_bytes()
 
     def fail(*a, **k):
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(np, "savez", fail)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(np.lib.format, "write_array", fail)
+    with pytest.raises(OSError, match="no space left") as info:
         write_checkpoint(path, {"class": "RBM"}, {"a": np.ones(2)})
-    assert path.read_bytes() == before and not list(tmp_path.glob("*.tmp"))
+    assert info.value.errno == errno.ENOSPC and str(path) in str(info.value)
+    assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
 
 
 @pytest.mark.parametrize(
@@ -332,3 +334,111 @@ def test_gaussian_standardisation_on_device_follows_refits_and_keeps_inputs():
         np.testing.assert_array_equal(X, keep)
         np.testing.assert_allclose(z, (X - rbm.mean_) / rbm.scale_, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-4)
+
+
+# --------------------------------------------------------------------------- issue 16
+@pytest.mark.parametrize("offset", [1e4, 1e7, 1e8, 1e9])
+def test_gaussian_scale_has_no_cancellation_at_large_offsets(offset):
+    """d03: var = E[x^2] - mean^2 lost every digit at offset 1e8-1e9 (scale 20-46x off)."""
+    X = offset + np.random.default_rng(0).normal(size=(1000, 3))
+    r = _rbm(visible="gaussian", epochs=1).fit(X)
+    np.testing.assert_allclose(r.scale_, X.std(0), rtol=1e-6)
+    np.testing.assert_allclose(r.mean_, X.mean(0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("size", [1e154, 1e200, 1e300])
+def test_gaussian_scale_does_not_overflow_on_huge_finite_inputs(size):
+    X = np.random.default_rng(0).normal(size=(40, 6)) * size
+    r = _rbm(visible="gaussian", epochs=1, batch_size=8).fit(X)
+    ref = (X / size).std(0) * size  # np.std itself overflows here
+    np.testing.assert_allclose(r.scale_, ref, rtol=1e-10)
+    small = _rbm(visible="gaussian", epochs=1, batch_size=8).fit(X / size)  # scale-free
+    np.testing.assert_allclose(r.transform(X), small.transform(X / size), atol=1e-5)
+
+
+def test_gaussian_statistics_are_the_same_chunked_out_of_core(tmp_path):
+    """Blocks merged one by one (a memmap read in ~8 MB chunks) give np.mean / np.std."""
+    rng = np.random.default_rng(1)
+    X = np.lib.format.open_memmap(tmp_path / "X.npy", "w+", np.float64, (70_000, 16))
+    X[:] = 1e6 + rng.normal(size=X.shape) * np.linspace(0.1, 10, 16)
+    r = _rbm(visible="gaussian", epochs=1, monitor_size=0)
+    r._data_stats(X, r._unit())
+    Xa = np.asarray(X)
+    np.testing.assert_allclose(r.mean_, Xa.mean(0), rtol=1e-13)
+    np.testing.assert_allclose(r.scale_, Xa.std(0), rtol=1e-9)
+
+
+def test_constant_columns_keep_scale_one():
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    X[:, 1] = 7.0
+    X[:, 2] = 1e9  # its float64 rounding noise is no spread
+    r = _rbm(visible="gaussian", epochs=1).fit(X)
+    assert r.scale_[1] == 1.0 and r.scale_[2] == 1.0
+
+
+@pytest.mark.parametrize("change", [{"visible": "gaussian"}, {"n_hidden": 99}, {"k": 3}])
+def test_set_params_after_fit_then_save_loads_the_same_model(tmp_path, change):
+    """d21: the checkpoint holds the fitted structure and the current hyperparameters."""
+    X = _binary(40)
+    r = _rbm(n_hidden=4).fit(X)
+    r.set_params(**change)
+    back = boltz.load(r.save(tmp_path / "r.npz"))
+    np.testing.assert_array_equal(back.transform(X), r.transform(X))
+    assert back.get_params()[next(iter(change))] == next(iter(change.values()))
+    assert back.model_.n_hidden == 4 and back.unit_.name == "bernoulli"
+
+
+@pytest.mark.filterwarnings("error::boltz.DataRangeWarning")
+def test_transform_clips_out_of_range_bernoulli_input_with_a_warning():
+    """d22: a test fold scaled beyond [0, 1] is clipped by transform (with a warning),
+    as a Pipeline(MinMaxScaler, RBM, ...) in cross-validation needs; fit refuses it."""
+    X = _binary(60)
+    r = _rbm().fit(X)
+    Y = X.copy()
+    Y[0, 0], Y[1, 1] = 2.5, -0.5
+    with pytest.warns(boltz.DataRangeWarning, match=r"\[-0.5, 2.5\]"):
+        H = r.transform(Y)
+    assert Y[0, 0] == 2.5  # the caller's array is untouched
+    np.testing.assert_array_equal(H, r.transform(np.clip(Y, 0, 1)))
+    with pytest.raises(boltz.DataError, match=r"\[0, 1\]"):
+        r.score(Y)
+    with pytest.raises(boltz.DataError, match=r"\[0, 1\]"):
+        _rbm().fit(Y)
+    d = boltz.DBN([_rbm(n_hidden=3)]).fit(X)
+    with pytest.warns(boltz.DataRangeWarning):
+        d.transform(Y)
+
+
+def test_pipeline_with_minmax_scaler_cross_validates():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import cross_val_score
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, y = load_digits(return_X_y=True)
+    pipe = Pipeline(
+        [("s", MinMaxScaler()), ("rbm", _rbm(n_hidden=16)), ("lr", LogisticRegression())]
+    )
+    with pytest.warns(boltz.DataRangeWarning):
+        scores = cross_val_score(pipe, X[:300], y[:300], cv=3, error_score="raise")
+    assert np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("visible", ["bernoulli", "softmax"])
+def test_positive_only_tag(visible):
+    """d24: the unit types that refuse negative input say so in their sklearn tags."""
+    from sklearn.utils.estimator_checks import check_positive_only_tag_during_fit
+
+    for est in (_rbm(visible=visible), boltz.DBN([_rbm(visible=visible)])):
+        assert est.__sklearn_tags__().input_tags.positive_only
+        check_positive_only_tag_during_fit(type(est).__name__, est)
+    assert not _rbm(visible="gaussian").__sklearn_tags__().input_tags.positive_only
+
+
+def test_messages_name_the_right_owner_and_range():
+    """d27 nits: an infinite learning rate, a DBN's feature count."""
+    with pytest.raises(boltz.ConfigError, match=r"finite number in \(0, inf\); got inf"):
+        _rbm(learning_rate=float("inf")).fit(_binary(20))
+    X = _binary(40)
+    d = boltz.DBN([_rbm(n_hidden=3)]).fit(X)
+    with pytest.raises(boltz.DataError, match=f"DBN is expecting {X.shape[1]} features"):
+        d.transform(X[:, :5])

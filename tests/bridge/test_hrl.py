@@ -153,7 +153,7 @@ def test_same_seed_same_embeddings_and_seed_matters(data):
 def test_save_load_round_trip(tmp_path, data, fitted):
     Vt, _ = data["test"]
     path = fitted.save(tmp_path / "hrl")
-    assert (path / "hrl.pt").exists() and (path / "stage1" / "mdbn.npz").exists()
+    assert (path / "hrl.npz").exists() and (path / "stage1" / "mdbn.npz").exists()
     assert (path / "stage1" / "srbm.image.npz").exists()
     loaded = HRL.load(path)
     a, b = fitted.transform(Vt), loaded.transform(Vt)
@@ -164,8 +164,8 @@ def test_save_load_round_trip(tmp_path, data, fitted):
     np.testing.assert_array_equal(
         st.features(Vt)["mutual"]["text"], fitted.stage1_.features(Vt)["mutual"]["text"]
     )
-    (path / "hrl.pt").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="not a readable HRL checkpoint"):
+    (path / "hrl.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="not a checkpoint"):
         HRL.load(path)
 
 
