@@ -15,8 +15,8 @@ from .wikipedia import (
 )
 
 __all__ = [
-    "Corel5k",
     "MFEAT_VIEWS",
+    "Corel5k",
     "UciMfeat",
     "WikipediaBow",
     "WikipediaFeatures",

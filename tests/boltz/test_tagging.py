@@ -1,0 +1,115 @@
+"""Annotation metrics and tag baselines against hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from boltz.errors import ConfigError, DataError
+from boltz.tagging import (
+    annotation_scores,
+    frequency_scores,
+    knn_label_transfer,
+    logistic_scores,
+    precision_at_k,
+    top_k,
+)
+
+
+def test_annotation_scores_by_hand():
+    # 3 items, 4 words; annotate with 1 word each
+    Y = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 1, 0]])
+    S = np.array([[0.9, 0.1, 0, 0], [0.2, 0.8, 0, 0], [0.7, 0, 0.6, 0]])
+    # predictions: word0, word1, word0 -> word0: 1 correct of 2 predicted, 1 of 2 true;
+    # word1: 1/1, 1/1; word2: never predicted (precision 0), recall 0; word3 absent
+    r = annotation_scores(S, Y, n_words=1)
+    assert r.n_words_present == 3
+    assert r.precision == pytest.approx((0.5 + 1 + 0) / 3)
+    assert r.recall == pytest.approx((0.5 + 1 + 0) / 3)
+    assert r.f1 == pytest.approx(0.5)
+    assert r.n_plus == 2 and r.n_distinct_predicted == 2
+    assert r.precision_per_item == pytest.approx(2 / 3)
+    assert r.as_dict()["n_words"] == 1
+
+
+def test_annotation_scores_accepts_sparse_truth_and_ties_break_by_column():
+    Y = sp.csr_matrix(np.array([[0, 1, 1]]))
+    r = annotation_scores(np.zeros((1, 3)), Y, n_words=2)  # ties: columns 0, 1
+    assert r.n_plus == 1 and r.precision_per_item == 0.5
+
+
+def test_perfect_scores_give_recall_one():
+    rng = np.random.default_rng(0)
+    Y = (rng.random((50, 20)) < 0.1).astype(int)
+    Y[np.arange(50), rng.integers(0, 20, 50)] = 1
+    r = annotation_scores(Y + 0.0, Y, n_words=20)
+    assert r.recall == 1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(2, 8), st.integers(0, 10**6))
+def test_scores_are_in_range_and_order_invariant(n_words, V, seed):
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((12, V)) < 0.3).astype(int)
+    Y[0, 0] = 1
+    S = rng.normal(size=(12, V))
+    r = annotation_scores(S, Y, n_words=n_words)
+    assert 0 <= r.precision <= 1 and 0 <= r.recall <= 1 and 0 <= r.f1 <= 1
+    assert r.n_plus <= r.n_words_present
+    # a monotone transform of the scores changes nothing
+    assert annotation_scores(np.exp(S) * 3, Y, n_words=n_words) == r
+
+
+def test_precision_at_k():
+    Y = np.array([[3, 0, 1, 0], [0, 0, 0, 2]])
+    S = np.array([[4.0, 3, 2, 1], [4.0, 3, 2, 1]])
+    assert precision_at_k(S, Y, k=2) == pytest.approx((0.5 + 0) / 2)
+    assert precision_at_k(S, Y, k=4) == pytest.approx(0.5 * (2 / 4 + 1 / 4))
+
+
+def test_top_k_and_errors():
+    np.testing.assert_array_equal(top_k([[1, 3, 2]], 5), [[1, 2, 0]])
+    with pytest.raises(ConfigError, match="k must be"):
+        top_k([[1, 2]], 0)
+    with pytest.raises(DataError, match="shape"):
+        annotation_scores(np.zeros((2, 3)), np.zeros((2, 4)))
+    with pytest.raises(DataError, match="finite"):
+        annotation_scores(np.array([[np.nan, 1.0]]), np.array([[1, 0]]))
+    with pytest.raises(DataError, match="no positive"):
+        annotation_scores(np.zeros((2, 2)), np.zeros((2, 2)))
+
+
+def test_frequency_scores_are_document_frequencies():
+    Y = sp.csr_matrix(np.array([[2, 0, 1], [1, 0, 0], [5, 1, 0]]))
+    f = frequency_scores(Y, 4)
+    assert f.shape == (4, 3)
+    np.testing.assert_array_equal(f[0], [3, 1, 1])
+
+
+def test_knn_label_transfer_weights_by_similarity():
+    Xtr = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [0, 0, 1, 1]], dtype=float)
+    Ytr = np.array([[1, 0], [0, 1], [1, 1]])
+    Xq = np.array([[1, 1, 0, 0]], dtype=float)
+    # jaccard: 1.0, 0.5, 0.0
+    np.testing.assert_allclose(knn_label_transfer(Xtr, Ytr, Xq, k=2), [[1.0, 0.5]])
+    np.testing.assert_allclose(knn_label_transfer(Xtr, Ytr, Xq, k=10), [[1.0, 0.5]])
+    cos = knn_label_transfer(Xtr * 2.5, Ytr, Xq, k=1)  # non-binary -> cosine
+    np.testing.assert_allclose(cos, [[1.0, 0.0]])
+    with pytest.raises(DataError, match="features"):
+        knn_label_transfer(Xtr, Ytr, np.ones((1, 3)))
+    with pytest.raises(ConfigError, match="metric"):
+        knn_label_transfer(Xtr, Ytr, Xq, metric="l1")
+
+
+def test_logistic_scores_learn_a_separable_word_and_handle_constant_columns():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    Y = np.stack([X[:, 0] > 0, np.zeros(200, bool), np.ones(200, bool)], 1).astype(int)
+    s = logistic_scores(X, Y, X)
+    assert ((s[:, 0] > 0) == (X[:, 0] > 0)).mean() > 0.95
+    assert np.all(s[:, 1] == -np.inf) and np.all(np.isfinite(s[:, 2]))
+    r = annotation_scores(s, Y, n_words=1)
+    assert r.n_words_present == 2
