@@ -59,14 +59,20 @@ class CD:
     ----------
     k : int
         Number of full Gibbs steps ``v -> h -> v``.
+    sample_visible : bool, default True
+        Sample the negative-phase visible states; False uses their conditional mean
+        (deepnet's default "not sampling inputs": no sampling noise in the negative
+        statistics, which otherwise act as a weight decay of strength ~Var(v) on
+        layers whose data are probabilities, see ``docs/multimodal.md``).
     """
 
     persistent = False
 
-    def __init__(self, k: int = 1) -> None:
+    def __init__(self, k: int = 1, sample_visible: bool = True) -> None:
         if int(k) < 1:
             raise ConfigError(f"k must be an integer >= 1; got {k!r}.")
         self.k = int(k)
+        self.sample_visible = bool(sample_visible)
         self._buffers: dict[tuple, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -100,9 +106,12 @@ class CD:
         ph = ph0
         for _ in range(self.k):
             h = model.sample_hidden(ph, rng, out=self._buf(model, n, "h", "h"))
-            v = model.visible(h, length, rng=rng, out=self._buf(model, n, "v", "v"))
+            v = model.visible(h, length, rng=self._vis_rng(rng), out=self._buf(model, n, "v", "v"))
             ph = model.hidden_mean(v, length, out=self._buf(model, n, "h", "ph"), colsum=s)
         return Phases(v0, ph0, length, v, ph, length, s0, s)
+
+    def _vis_rng(self, rng: Any) -> Any:
+        return rng if self.sample_visible else None
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -124,12 +133,16 @@ class PCD(CD):
         Gibbs steps per update.
     n_chains : int or None
         Number of persistent chains; None uses the batch size.
+    sample_visible : bool, default True
+        See :class:`CD`.
     """
 
     persistent = True
 
-    def __init__(self, k: int = 1, n_chains: int | None = None) -> None:
-        super().__init__(k)
+    def __init__(
+        self, k: int = 1, n_chains: int | None = None, sample_visible: bool = True
+    ) -> None:
+        super().__init__(k, sample_visible)
         if n_chains is not None and int(n_chains) < 1:
             raise ConfigError(f"n_chains must be None or an integer >= 1; got {n_chains!r}.")
         self.n_chains = None if n_chains is None else int(n_chains)
@@ -162,7 +175,7 @@ class PCD(CD):
         s = self._sum_buf(model, length, "ph.sum")
         m = h.shape[0]
         for _ in range(self.k):
-            v = model.visible(h, length, rng=rng, out=self._buf(model, m, "v", "v"))
+            v = model.visible(h, length, rng=self._vis_rng(rng), out=self._buf(model, m, "v", "v"))
             ph = model.hidden_mean(v, length, out=self._buf(model, m, "h", "ph"), colsum=s)
             # the chains' old state is consumed: the new one is written over it
             h = model.sample_hidden(ph, rng, out=h)
@@ -183,6 +196,10 @@ class PCD(CD):
         self.chain_length = None if cl is None else backend.asarray(cl)
 
 
-def make_estimator(k: int, persistent: bool, n_chains: int | None) -> CD:
+def make_estimator(
+    k: int, persistent: bool, n_chains: int | None, sample_visible: bool = True
+) -> CD:
     """CD-k or PCD-k from the estimator's hyperparameters."""
-    return PCD(k, n_chains) if persistent else CD(k)
+    if persistent:
+        return PCD(k, n_chains, sample_visible)
+    return CD(k, sample_visible)

@@ -22,6 +22,7 @@ Gibbs results are averaged over ``n_samples`` independent chains per row.
 from __future__ import annotations
 
 import logging
+import math
 import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -40,9 +41,10 @@ from .checkpoint import (
     register,
     write_checkpoint,
 )
-from .dbn import DBN, check_int, move, sub_arrays, unit_name
+from .dbn import DBN, check_int, check_seed, move, sub_arrays, unit_name
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .model import RBMModel
+from .multiprediction import MultiPredictionTrainer, ViewDecoder, rows_to_targets
 from .rbm import RBM
 from .trainer import iter_batches, take_rows
 
@@ -53,6 +55,7 @@ __all__ = ["MultimodalDBN", "top_words"]
 _EVAL_BATCH = 4096
 _METHODS = ("meanfield", "gibbs")
 _INITS = ("zeros", "bias")
+_TRAININGS = ("multiprediction", "likelihood")
 
 
 def _fit_pathway(name: str, dbn: DBN, X: Any, X_val: Any) -> DBN:
@@ -124,6 +127,28 @@ class MultimodalDBN(BaseEstimator):
     joint : boltz.RBM
         The joint RBM, ``visible="bernoulli"``: its visible layer is the
         concatenation of the pathways' top hidden layers.
+    joint_training : {"multiprediction", "likelihood"}, default "multiprediction"
+        How the joint layer learns after its greedy CD/PCD pretraining.
+        "likelihood" stops there (the joint RBM of Srivastava & Salakhutdinov 2012);
+        "multiprediction" then trains it for the inference it is used for: one view
+        hidden per batch, inferred from the others by ``inference_steps`` mean-field
+        alternations, decoded by its pathway, the reconstruction loss
+        back-propagated into the joint layer (Goodfellow et al. 2013; see
+        :mod:`boltz.multiprediction`). On small multimodal data the likelihood-trained
+        joint layer carries almost nothing from one view to another; see
+        ``docs/multimodal.md``.
+    inference_steps : int, default 5
+        Mean-field alternations joint <-> missing views: trained with by
+        multi-prediction, and the default ``steps`` of :meth:`transform` and
+        :meth:`generate`.
+    finetune_epochs : int, default 50
+        Multi-prediction epochs.
+    finetune_learning_rate : float, default 0.001
+        Adam step size of the multi-prediction updates.
+    validation_fraction : float, default 0.1
+        Without ``X_val``, the share of the rows held out of the multi-prediction
+        updates to choose the best epoch (the pathways and the joint pretraining see
+        every row); 0 keeps the last epoch. With ``X_val``, ``X_val`` is used.
     n_jobs : int or None, default None
         Pathways are independent and are trained in parallel with joblib (process
         based by default; fitted layers travel through their checkpoint state).
@@ -139,6 +164,9 @@ class MultimodalDBN(BaseEstimator):
         Pathway names in joint-layer order.
     n_hidden_ : int
         Number of joint hidden units.
+    finetune_history_ : list of dict
+        One record per multi-prediction epoch (``loss``, ``loss_val``, ``best``,
+        ``seconds``); empty for ``joint_training="likelihood"``.
 
     Examples
     --------
@@ -160,11 +188,23 @@ class MultimodalDBN(BaseEstimator):
         pathways: Mapping[str, DBN],
         joint: RBM,
         *,
+        joint_training: str = "multiprediction",
+        inference_steps: int = 5,
+        finetune_epochs: int = 50,
+        finetune_learning_rate: float = 0.001,
+        validation_fraction: float = 0.1,
         n_jobs: int | None = None,
+        random_state: Any = None,
     ) -> None:
         self.pathways = pathways
         self.joint = joint
+        self.joint_training = joint_training
+        self.inference_steps = inference_steps
+        self.finetune_epochs = finetune_epochs
+        self.finetune_learning_rate = finetune_learning_rate
+        self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
+        self.random_state = random_state
 
     # ================================================================ validation
     def _check_params(self) -> tuple[dict[str, DBN], RBM]:
@@ -199,6 +239,19 @@ class MultimodalDBN(BaseEstimator):
             or self.n_jobs == 0
         ):
             raise ConfigError(f"n_jobs must be None or a non-zero integer; got {self.n_jobs!r}.")
+        if self.joint_training not in _TRAININGS:
+            raise ConfigError(
+                f"joint_training must be one of {list(_TRAININGS)}; got {self.joint_training!r}."
+            )
+        check_int("inference_steps", self.inference_steps, 1)
+        check_int("finetune_epochs", self.finetune_epochs, 0)
+        lr = self.finetune_learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
+            raise ConfigError(f"finetune_learning_rate must be a positive number; got {lr!r}.")
+        vf = self.validation_fraction
+        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
+            raise ConfigError(f"validation_fraction must be in [0, 1); got {vf!r}.")
+        check_seed(self.random_state)
         return dict(pw), self.joint
 
     def _is_fitted(self) -> bool:
@@ -280,6 +333,7 @@ class MultimodalDBN(BaseEstimator):
         Z = self._tops(X)
         Z_val = None if X_val is None else self._tops(X_val)
         self.joint_ = clone(joint).fit(Z, X_val=Z_val)
+        self._finetune(X, Z, X_val, Z_val)
         return self
 
     def fit_joint(
@@ -327,7 +381,57 @@ class MultimodalDBN(BaseEstimator):
         Z = self._tops(X)
         Z_val = None if X_val is None else self._tops(X_val)
         self.joint_ = (clone(spec) if joint is None else joint).fit(Z, X_val=Z_val)
+        self._finetune(X, Z, X_val, Z_val)
         return self
+
+    def _finetune(self, X: dict[str, Any], Z: np.ndarray, X_val: Any, Z_val: Any) -> None:
+        """Multi-prediction training of the joint layer (``joint_training``)."""
+        self.finetune_history_ = []
+        if self.joint_training != "multiprediction" or self.finetune_epochs == 0:
+            return
+        jm = self._joint_model()
+        be = jm.backend
+        rng = np.random.default_rng(make_streams(self.random_state, 1)[0])
+        n = Z.shape[0]
+        if X_val is None:
+            n_val = int(round(self.validation_fraction * n)) if n >= 10 else 0
+            perm = rng.permutation(n)
+            val_rows, train_rows = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            X_val, Z_val = X, Z
+        else:
+            train_rows, val_rows = np.arange(n), np.arange(Z_val.shape[0])
+        decoders = {
+            g: ViewDecoder([r.model_ for r in self.pathways_[g].layers_], be) for g in self.views_
+        }
+
+        def sources(Xs: dict[str, Any], Zs: np.ndarray, rows: np.ndarray) -> tuple[Any, Any]:
+            def tops(idx: np.ndarray) -> Any:
+                return be.asarray(Zs[rows[idx]])
+
+            def target(idx: np.ndarray, view: str) -> tuple[Any, Any]:
+                first = self.pathways_[view].layers_[0]
+                return rows_to_targets(first, take_rows(Xs[view], rows[idx]), be)
+
+            return tops, target
+
+        trainer = MultiPredictionTrainer(
+            jm,
+            decoders,
+            steps=self.inference_steps,
+            learning_rate=self.finetune_learning_rate,
+            batch_size=self.joint_.batch_size,
+            rng=rng,
+        )
+        logger.info("MultimodalDBN: multi-prediction training of the joint layer")
+        v_tops, v_target = sources(X_val, Z_val, val_rows)
+        trainer.fit(
+            *sources(X, Z, train_rows),
+            len(train_rows),
+            int(self.finetune_epochs),
+            val=(v_tops, v_target, len(val_rows)),
+            history=self.finetune_history_,
+            progress=self.joint_.progress,
+        )
 
     def _tops(self, X: dict[str, Any]) -> np.ndarray:
         return np.concatenate([self.pathways_[n].transform(X[n]) for n in self.views_], axis=1)
@@ -445,10 +549,10 @@ class MultimodalDBN(BaseEstimator):
         self,
         X: Mapping[str, Any],
         missing: str = "meanfield",
-        steps: int = 10,
+        steps: int | None = None,
         *,
         n_samples: int = 1,
-        init: str = "zeros",
+        init: str = "bias",
         return_pathways: bool = False,
         random_state: Any = None,
     ) -> Any:
@@ -464,12 +568,14 @@ class MultimodalDBN(BaseEstimator):
         missing : {"meanfield", "gibbs"}, default "meanfield"
             Mean-field is deterministic; Gibbs samples ``h_joint`` and the missing
             tops and averages the final probabilities over ``n_samples`` chains.
-        steps : int, default 10
-            Alternations joint <-> missing tops (ignored when nothing is missing).
+        steps : int, optional
+            Alternations joint <-> missing tops (ignored when nothing is missing);
+            default ``inference_steps``.
         n_samples : int, default 1
             Gibbs chains per row (ignored by mean-field).
-        init : {"zeros", "bias"}, default "zeros"
-            Start of the missing tops: zeros, or ``sigmoid`` of their joint visible biases.
+        init : {"bias", "zeros"}, default "bias"
+            Start of the missing tops: ``sigmoid`` of their joint visible biases (what
+            multi-prediction training starts from), or zeros.
         return_pathways : bool, default False
             Also return the top representation of every pathway: the up-pass for the
             given views, the inferred ``P(top | h_joint)`` (last step, chain average)
@@ -484,6 +590,7 @@ class MultimodalDBN(BaseEstimator):
             Only with ``return_pathways=True``.
         """
         self._check_fitted()
+        steps = self.inference_steps if steps is None else steps
         reps = self._check_inference(missing, steps, n_samples, init, what="missing")
         X = self._check_views(X, "X", self.views_, require_all=False)
         X = {n: self.pathways_[n].layers_[0]._check_X(Xn, f"X[{n!r}]") for n, Xn in X.items()}
@@ -512,11 +619,11 @@ class MultimodalDBN(BaseEstimator):
         self,
         target: str,
         given: Mapping[str, Any],
-        steps: int = 10,
-        method: str = "gibbs",
+        steps: int | None = None,
+        method: str = "meanfield",
         n_samples: int = 1,
         *,
-        init: str = "zeros",
+        init: str = "bias",
         random_state: Any = None,
     ) -> np.ndarray:
         """Generate the ``target`` modality from the ``given`` ones.
@@ -531,17 +638,17 @@ class MultimodalDBN(BaseEstimator):
             The pathway to generate (must not be in ``given``).
         given : dict of str -> array-like
             The conditioning views, all with the same rows.
-        steps : int, default 10
-            Alternations joint <-> missing tops (>= 1).
-        method : {"gibbs", "meanfield"}, default "gibbs"
+        steps : int, optional
+            Alternations joint <-> missing tops (>= 1); default ``inference_steps``.
+        method : {"meanfield", "gibbs"}, default "meanfield"
             Gibbs: the down-pass starts from the *sampled* target top of each chain
             and the results are averaged over ``n_samples`` chains, which estimates
             the model's conditional mean (exactly, for a one-layer target pathway,
             once the chains have mixed). Mean-field: the down-pass starts from the
-            target top's probabilities.
+            target top's probabilities (what multi-prediction training optimises).
         n_samples : int, default 1
             Gibbs chains per row (ignored by mean-field).
-        init : {"zeros", "bias"}, default "zeros"
+        init : {"bias", "zeros"}, default "bias"
             Start of the missing tops.
         random_state : None or int
             Seed of the Gibbs stream.
@@ -556,6 +663,7 @@ class MultimodalDBN(BaseEstimator):
         self._check_fitted()
         if target not in self.pathways_:
             raise ConfigError(f"unknown target {target!r}; this model has views {self.views_}.")
+        steps = self.inference_steps if steps is None else steps
         reps = self._check_inference(method, steps, n_samples, init)
         check_int("steps", steps, 1)
         given = self._check_views(given, "given", self.views_, require_all=False)
@@ -593,7 +701,20 @@ class MultimodalDBN(BaseEstimator):
         meta: dict[str, Any] = {
             "class": "MultimodalDBN",
             "library_version": __version__,
-            "config": clean_json({"n_jobs": n_jobs}),
+            "config": clean_json(
+                {
+                    "n_jobs": n_jobs,
+                    "joint_training": self.joint_training,
+                    "inference_steps": int(self.inference_steps),
+                    "finetune_epochs": int(self.finetune_epochs),
+                    "finetune_learning_rate": float(self.finetune_learning_rate),
+                    "validation_fraction": float(self.validation_fraction),
+                    "random_state": self.random_state
+                    if isinstance(self.random_state, (int, type(None)))
+                    else None,
+                }
+            ),
+            "finetune_history": clean_json(getattr(self, "finetune_history_", [])),
             "views": list(self.views_),
             "pathways": {},
         }
@@ -620,6 +741,8 @@ class MultimodalDBN(BaseEstimator):
     @classmethod
     def _from_checkpoint(cls, meta: dict, arrays: dict, device: str = "auto") -> MultimodalDBN:
         config = dict(need(meta, "config", dict))
+        if "joint_training" not in config:  # written before multi-prediction training existed
+            config.update(joint_training="likelihood", inference_steps=10)
         views = need(meta, "views", list)
         pw_meta = need(meta, "pathways", dict)
         joint_meta = need(meta, "joint", dict)
@@ -666,4 +789,8 @@ class MultimodalDBN(BaseEstimator):
         model.pathways_ = pathways_
         model.views_ = list(views)
         model.joint_ = joint_
+        history = meta.get("finetune_history", [])
+        if not isinstance(history, list):
+            raise CheckpointError("checkpoint finetune_history must be a list.")
+        model.finetune_history_ = [dict(r) for r in history if isinstance(r, dict)]
         return model

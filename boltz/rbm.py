@@ -70,6 +70,13 @@ class RBM(TransformerMixin, BaseEstimator):
         Use persistent chains (PCD) instead of CD.
     n_chains : int or None
         Number of PCD chains (default: the batch size).
+    sample_visible : bool or "auto", default "auto"
+        Sample the negative-phase visible states (True) or use their conditional
+        means (False, deepnet's choice). "auto": means for Bernoulli and Gaussian
+        visibles, samples for the replicated softmax. With sampled visibles a layer
+        trained on probabilities (every layer above the first of a DBN) sees Bernoulli
+        noise in its negative phase that its data do not have; most of its hidden
+        units then stay weakly driven (``docs/multimodal.md``).
     learning_rate, lr_decay, momentum, final_momentum, momentum_epochs, weight_decay,
     sparsity_target, sparsity_decay, sparsity_cost
         Optimiser settings, see :class:`boltz.optim.SGD`.
@@ -134,6 +141,7 @@ class RBM(TransformerMixin, BaseEstimator):
         k: int = 1,
         persistent: bool = False,
         n_chains: int | None = None,
+        sample_visible: Any = "auto",
         learning_rate: float = 0.01,
         lr_decay: float | None = None,
         momentum: float = 0.5,
@@ -163,6 +171,7 @@ class RBM(TransformerMixin, BaseEstimator):
         self.k = k
         self.persistent = persistent
         self.n_chains = n_chains
+        self.sample_visible = sample_visible
         self.learning_rate = learning_rate
         self.lr_decay = lr_decay
         self.momentum = momentum
@@ -222,7 +231,16 @@ class RBM(TransformerMixin, BaseEstimator):
         unit = self._unit()
         if self.learn_sigma and unit.name != "gaussian":
             raise ConfigError("learn_sigma=True needs visible='gaussian'.")
-        return unit, self._optimizer(), make_estimator(self.k, self.persistent, self.n_chains)
+        if self.sample_visible not in ("auto", True, False):
+            raise ConfigError(
+                f"sample_visible must be 'auto', True or False; got {self.sample_visible!r}."
+            )
+        sample = unit.name == "softmax" if self.sample_visible == "auto" else self.sample_visible
+        return (
+            unit,
+            self._optimizer(),
+            make_estimator(self.k, self.persistent, self.n_chains, sample),
+        )
 
     def _is_fitted(self) -> bool:
         return hasattr(self, "model_")

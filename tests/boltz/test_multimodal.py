@@ -300,6 +300,7 @@ def test_parallel_fit_matches_sequential():
             },
             joint=rbm(5, epochs=2, random_state=2),
             n_jobs=n_jobs,
+            random_state=0,
         ).fit(views)
 
     seq, par = make(None), make(2)
