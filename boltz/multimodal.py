@@ -149,6 +149,10 @@ class MultimodalDBN(BaseEstimator):
         Without ``X_val``, the share of the rows held out of the multi-prediction
         updates to choose the best epoch (the pathways and the joint pretraining see
         every row); 0 keeps the last epoch. With ``X_val``, ``X_val`` is used.
+    random_state : None or int, default None
+        Seed of the multi-prediction stage (validation split, which view is hidden).
+        None takes the joint RBM's ``random_state``, so a model whose RBMs are all
+        seeded is reproducible; None there too means fresh entropy.
     n_jobs : int or None, default None
         Pathways are independent and are trained in parallel with joblib (process
         based by default; fitted layers travel through their checkpoint state).
@@ -391,7 +395,8 @@ class MultimodalDBN(BaseEstimator):
             return
         jm = self._joint_model()
         be = jm.backend
-        rng = np.random.default_rng(make_streams(self.random_state, 1)[0])
+        seed = self.random_state if self.random_state is not None else self.joint_.random_state
+        rng = np.random.default_rng(make_streams(seed, 1)[0])
         n = Z.shape[0]
         if X_val is None:
             n_val = int(round(self.validation_fraction * n)) if n >= 10 else 0

@@ -26,7 +26,7 @@ from .checkpoint import (
     write_checkpoint,
 )
 from .distributed import is_writer
-from .errors import ConfigError, NotFittedError
+from .errors import ConfigError, DataError, NotFittedError
 from .gradients import CD, make_estimator
 from .likelihood import AISResult, ais_log_partition, exact_log_partition
 from .model import RBMModel
@@ -73,7 +73,9 @@ class RBM(TransformerMixin, BaseEstimator):
     sample_visible : bool or "auto", default "auto"
         Sample the negative-phase visible states (True) or use their conditional
         means (False, deepnet's choice). "auto": means for Bernoulli and Gaussian
-        visibles, samples for the replicated softmax. With sampled visibles a layer
+        visibles, samples for the replicated softmax and for Gaussian visibles with
+        ``learn_sigma`` (the variance gradient needs the sampling noise; with means
+        every sigma drifts up alike). With sampled visibles a layer
         trained on probabilities (every layer above the first of a DBN) sees Bernoulli
         noise in its negative phase that its data do not have; most of its hidden
         units then stay weakly driven (``docs/multimodal.md``).
@@ -235,7 +237,10 @@ class RBM(TransformerMixin, BaseEstimator):
             raise ConfigError(
                 f"sample_visible must be 'auto', True or False; got {self.sample_visible!r}."
             )
-        sample = unit.name == "softmax" if self.sample_visible == "auto" else self.sample_visible
+        if self.sample_visible == "auto":
+            sample = unit.name == "softmax" or bool(self.learn_sigma)
+        else:
+            sample = bool(self.sample_visible)
         return (
             unit,
             self._optimizer(),
@@ -575,6 +580,7 @@ class RBM(TransformerMixin, BaseEstimator):
             Seed of the AIS stream (independent of the training streams).
         """
         self._check_fitted()
+        n_words = self._check_n_words(n_words)
         if method == "exact":
             return exact_log_partition(self.model_, n_words=n_words)
         if method != "ais":
@@ -593,6 +599,17 @@ class RBM(TransformerMixin, BaseEstimator):
         )
         return res if return_bounds else res.log_z
 
+    def _check_n_words(self, n_words: Any) -> Any:
+        """Document lengths must be whole numbers >= 0 (ConfigError otherwise)."""
+        if n_words is None:
+            return None
+        a = np.asarray(n_words)
+        if a.dtype == bool or a.dtype.kind not in "iuf" or a.size == 0:
+            raise ConfigError(f"n_words must be integer document length(s) >= 0; got {n_words!r}.")
+        if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a != np.round(a)):
+            raise ConfigError(f"n_words must be integer document length(s) >= 0; got {n_words!r}.")
+        return int(a) if a.ndim == 0 else a.astype(np.int64)
+
     def _log_probs(self, X: Any, log_z: Any, **kw: Any) -> np.ndarray:
         X = self._check_X(X)
         f = self.free_energy(X).astype(np.float64)
@@ -602,6 +619,17 @@ class RBM(TransformerMixin, BaseEstimator):
             if log_z is None:
                 log_z = self.log_partition(n_words=uniq.astype(np.int64), **kw)
             lz = np.asarray(log_z, dtype=np.float64)
+            if lz.ndim > 1 or (lz.ndim == 1 and lz.shape[0] != len(uniq)):
+                raise DataError(
+                    f"log_z must be a scalar or one value per distinct document length "
+                    f"({len(uniq)} here, sorted: {uniq[:5].astype(np.int64).tolist()}...); "
+                    f"got shape {lz.shape}."
+                )
+            if lz.ndim == 0 and len(uniq) > 1:
+                raise DataError(
+                    f"a scalar log_z needs documents of one length; these have {len(uniq)} "
+                    "distinct lengths (pass one value per length, sorted)."
+                )
             lz = lz[inv] if lz.ndim else np.full(len(D), float(lz))
             return -f - lz
         if log_z is None:
@@ -638,8 +666,11 @@ class RBM(TransformerMixin, BaseEstimator):
         if self.unit_.name != "softmax":
             raise ConfigError("perplexity is defined for visible='softmax' only.")
         X = self._check_X(X)
+        words = float(self._lengths(X).sum())
+        if words <= 0:
+            raise DataError("perplexity needs at least one word; every document is empty.")
         lp = self._log_probs(X, log_z, **kw)
-        return float(np.exp(-lp.sum() / self._lengths(X).sum()))
+        return float(np.exp(-lp.sum() / words))
 
     # ================================================================ attributes
     def _host(self, name: str) -> np.ndarray:

@@ -166,10 +166,11 @@ class MultimodalEncoder(nn.Module):
     pathways : dict of str -> DBNEncoder
         One up-pass per view, in joint-layer order.
     joint : JointLayer
-    steps : int, default 10
-        Default number of mean-field alternations (``MultimodalDBN.transform``'s default).
-    init : {"zeros", "bias"}, default "zeros"
-        Default start of the missing tops.
+    steps : int, default 5
+        Default number of mean-field alternations (``MultimodalDBN``'s
+        ``inference_steps`` default).
+    init : {"zeros", "bias"}, default "bias"
+        Default start of the missing tops (``MultimodalDBN.transform``'s default).
 
     Attributes
     ----------
@@ -184,8 +185,8 @@ class MultimodalEncoder(nn.Module):
         self,
         pathways: Mapping[str, DBNEncoder],
         joint: JointLayer,
-        steps: int = 10,
-        init: str = "zeros",
+        steps: int = 5,
+        init: str = "bias",
     ) -> None:
         super().__init__()
         if list(pathways) != joint.views:
@@ -207,7 +208,7 @@ class MultimodalEncoder(nn.Module):
 
     @classmethod
     def from_boltz(
-        cls, mdbn: Any, dtype: Any = torch.float32, steps: int = 10, init: str = "zeros"
+        cls, mdbn: Any, dtype: Any = torch.float32, steps: int | None = None, init: str = "bias"
     ) -> MultimodalEncoder:
         """Export a fitted ``boltz.MultimodalDBN``.
 
@@ -216,7 +217,8 @@ class MultimodalEncoder(nn.Module):
         mdbn : boltz.MultimodalDBN (fitted)
         dtype : torch.dtype or str, default torch.float32
         steps, init
-            Defaults of :meth:`forward`.
+            Defaults of :meth:`forward`; ``steps=None`` takes the model's
+            ``inference_steps`` (what its ``transform`` does by default).
 
         Returns
         -------
@@ -242,6 +244,8 @@ class MultimodalEncoder(nn.Module):
                 f"top layers add up to {start}."
             )
         joint = JointLayer(weights, vbias, p["hidden_bias"], dt)
+        if steps is None:
+            steps = mdbn.inference_steps
         return cls(pathways, joint, steps=steps, init=init)
 
     # ------------------------------------------------------------------ helpers

@@ -20,6 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import boltz
 from boltz.checkpoint import read_checkpoint, write_checkpoint
+from boltz.errors import ConfigError, DataError
 
 
 def _binary(n=200, d=12, seed=0):
@@ -442,3 +443,56 @@ def test_messages_name_the_right_owner_and_range():
     d = boltz.DBN([_rbm(n_hidden=3)]).fit(X)
     with pytest.raises(boltz.DataError, match=f"DBN is expecting {X.shape[1]} features"):
         d.transform(X[:, :5])
+
+
+# ----------------------------------------------------------------- softmax likelihood inputs
+@pytest.fixture(scope="module")
+def small_rsm():
+    rng = np.random.default_rng(0)
+    X = rng.poisson(1.0, size=(30, 6)).astype(float)
+    X[:, 0] += np.arange(30) % 3  # a few distinct lengths
+    return boltz.RBM(3, "softmax", epochs=2, progress=False, random_state=0).fit(X), X
+
+
+@pytest.mark.parametrize("bad", [-3, 2.5, -0.5, [1, -1], np.nan, "4", True])
+def test_log_partition_rejects_invalid_document_lengths(small_rsm, bad):
+    rbm, _ = small_rsm
+    with pytest.raises(ConfigError, match="n_words"):
+        rbm.log_partition(n_words=bad)
+
+
+def test_log_partition_accepts_whole_float_lengths(small_rsm):
+    rbm, _ = small_rsm
+    assert rbm.log_partition(n_words=4.0) == rbm.log_partition(n_words=4)
+
+
+def test_perplexity_of_empty_documents_is_an_error(small_rsm):
+    rbm, X = small_rsm
+    with pytest.raises(DataError, match="empty"):
+        rbm.perplexity(np.zeros((5, X.shape[1])))
+
+
+def test_log_likelihood_checks_the_length_of_log_z(small_rsm):
+    rbm, X = small_rsm
+    n_len = len(np.unique(X.sum(axis=1)))
+    assert n_len > 2
+    for wrong in (np.zeros(2), np.zeros(n_len + 5), 0.0):
+        with pytest.raises(DataError, match="log_z"):
+            rbm.log_likelihood(X, log_z=wrong)
+    lz = rbm.log_partition(n_words=np.unique(X.sum(axis=1)).astype(int))
+    assert rbm.log_likelihood(X, log_z=lz) == pytest.approx(rbm.log_likelihood(X))
+
+
+def test_softmax_sampling_of_long_documents_is_linear_in_vocabulary():
+    # 1e12 words in a batch: one entry per word would need ~32 TB; O(V) per row is instant
+    from boltz.backend import get_backend
+
+    be = get_backend("cpu", "float64")
+    rng = be.generator(np.random.SeedSequence(0))
+    probs = np.full((3, 5), 0.2)
+    out = be.multinomial(rng, np.array([1e12, 7.0, 0.0]), probs)
+    np.testing.assert_array_equal(out.sum(axis=1, dtype=np.float64), [1e12, 7.0, 0.0])
+    assert abs(out[0, 0] / 1e12 - 0.2) < 1e-3
+    # a short batch keeps the exact inverse-CDF path: same counts per row
+    small = be.multinomial(rng, np.array([3.0, 2.0, 0.0]), probs)
+    np.testing.assert_array_equal(small.sum(axis=1), [3.0, 2.0, 0.0])

@@ -17,7 +17,13 @@ def test_demo_smoke(tmp_path):
     m = main(["--smoke", "--out", str(tmp_path), "-q", "--progress", "off"])
     assert (tmp_path / "completions.png").stat().st_size > 1000
     saved = json.loads((tmp_path / "metrics.json").read_text())
-    for k in ("mdbn_completion_mse", "mean_half_baseline_mse", "nearest_neighbour_baseline_mse"):
+    for k in (
+        "mdbn_completion_mse",
+        "mean_half_baseline_mse",
+        "nearest_neighbour_baseline_mse",
+        "knn_baseline_mse",
+        "ridge_baseline_mse",
+    ):
         assert 0 < saved[k] < 1
         assert saved[k] == pytest.approx(m[k])
     x = np.arange(2 * 64, dtype=float).reshape(2, 64)
