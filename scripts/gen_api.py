@@ -22,7 +22,30 @@ MODULES = [
     ("boltz.distributed", ["init", "data_parallel", "Reducer"]),
     (
         "boltz.datasets",
-        ["load_wikipedia_features", "load_wikipedia_bow", "load_uci_mfeat", "resolve_data_dir"],
+        [
+            "load_wikipedia_features",
+            "load_wikipedia_bow",
+            "load_uci_mfeat",
+            "load_corel5k",
+            "resolve_data_dir",
+        ],
+    ),
+    (
+        "boltz.diagnostics",
+        ["LayerStats", "code_stats", "dbn_report", "mdbn_report", "dependence_on_given"],
+    ),
+    ("boltz.multiprediction", ["MultiPredictionTrainer", "ViewDecoder"]),
+    (
+        "boltz.tagging",
+        [
+            "AnnotationScores",
+            "annotation_scores",
+            "frequency_scores",
+            "knn_label_transfer",
+            "logistic_scores",
+            "precision_at_k",
+            "top_k",
+        ],
     ),
     (
         "boltz.errors",
