@@ -131,7 +131,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default="meanfield",
         help="inference through the joint layer (default: %(default)s)",
     )
-    p.add_argument("--steps", type=int, default=20, help="alternations joint <-> text top")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="alternations joint <-> text top (default: the model's inference_steps)",
+    )
     p.add_argument("--samples", type=int, default=10, help="Gibbs chains averaged per image")
     args = p.parse_args(argv)
     out = setup(args)
@@ -154,7 +159,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             random_state=args.seed,
         )
 
-    log.info("generating text for %d test images (%s, %d steps)", n, args.method, args.steps)
+    log.info(
+        "generating text for %d test images (%s, %s steps)",
+        n,
+        args.method,
+        mdbn.inference_steps if args.steps is None else args.steps,
+    )
     probs = generate(Ite)
     probs_shuffled = generate(Ite[shuffle])
     top = _top(probs)
