@@ -604,9 +604,8 @@ class RBM(TransformerMixin, BaseEstimator):
         if n_words is None:
             return None
         a = np.asarray(n_words)
-        if a.dtype == bool or a.dtype.kind not in "iuf" or a.size == 0:
-            raise ConfigError(f"n_words must be integer document length(s) >= 0; got {n_words!r}.")
-        if not np.all(np.isfinite(a)) or np.any(a < 0) or np.any(a != np.round(a)):
+        numeric = a.dtype.kind in "iuf" and a.size > 0
+        if not numeric or not (np.all(np.isfinite(a) & (a >= 0) & (a == np.round(a)))):
             raise ConfigError(f"n_words must be integer document length(s) >= 0; got {n_words!r}.")
         return int(a) if a.ndim == 0 else a.astype(np.int64)
 

@@ -35,18 +35,7 @@ MODULES = [
         ["LayerStats", "code_stats", "dbn_report", "mdbn_report", "dependence_on_given"],
     ),
     ("boltz.multiprediction", ["MultiPredictionTrainer", "ViewDecoder"]),
-    (
-        "boltz.tagging",
-        [
-            "AnnotationScores",
-            "annotation_scores",
-            "frequency_scores",
-            "knn_label_transfer",
-            "logistic_scores",
-            "precision_at_k",
-            "top_k",
-        ],
-    ),
+    ("boltz.tagging", None),  # None: the module's __all__
     (
         "boltz.errors",
         [
@@ -133,7 +122,7 @@ def main() -> None:
     for modname, names in MODULES:
         mod = importlib.import_module(modname)
         out += [f"## `{modname}`", ""]
-        for name in names:
+        for name in mod.__all__ if names is None else names:
             obj = getattr(mod, name, None)
             if obj is None:
                 continue
