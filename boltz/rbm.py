@@ -88,7 +88,15 @@ class RBM(TransformerMixin, BaseEstimator):
     init_scale : float, default 0.01
         Standard deviation of the initial weights.
     monitor_size : int, default 256
-        Rows used for the per-epoch diagnostics in ``history_`` (0 disables).
+        At most this many rows of ``X`` (and of ``X_val``) are used for the
+        per-epoch diagnostics in ``history_`` (0 disables them).
+    monitor : {"auto", "full"}, default "auto"
+        "auto": diagnostics that cost at most ~5 % of the training work (the monitor
+        subsets shrink on small data sets, see :func:`boltz.trainer.monitor_rows`)
+        and, for Bernoulli visibles, ``pseudo_likelihood_sampled``: an unbiased
+        estimate of the pseudo-likelihood from 2 visibles per row.  "full": all
+        ``monitor_size`` rows and the exact ``pseudo_likelihood`` (O(rows V H);
+        slower than a training epoch for large models).
     ais_every : int, default 0
         Add an AIS log-likelihood estimate to ``history_`` every this many epochs.
     device : {"auto", "cpu", "gpu"}, default "auto"
@@ -121,9 +129,12 @@ class RBM(TransformerMixin, BaseEstimator):
     epoch_ : int
         Epochs trained so far.
     history_ : list of dict
-        One record per epoch: ``recon_error``, ``free_energy``, ``pseudo_likelihood``
-        (Bernoulli), ``free_energy_val``/``free_energy_gap``/``recon_error_val`` with
-        ``X_val``, ``ais_log_likelihood`` when ``ais_every``, ``seconds``.
+        One record per epoch: ``recon_error``, ``free_energy``,
+        ``pseudo_likelihood_sampled`` (Bernoulli, ``monitor="auto"``) or
+        ``pseudo_likelihood`` (exact, ``monitor="full"``),
+        ``free_energy_val``/``free_energy_gap``/``recon_error_val`` with ``X_val``,
+        ``ais_log_likelihood`` when ``ais_every``, ``seconds`` (training and
+        monitoring).
 
     Examples
     --------
@@ -157,6 +168,7 @@ class RBM(TransformerMixin, BaseEstimator):
         epochs: int = 10,
         init_scale: float = 0.01,
         monitor_size: int = 256,
+        monitor: str = "auto",
         ais_every: int = 0,
         device: str = "auto",
         dtype: str = "float32",
@@ -187,6 +199,7 @@ class RBM(TransformerMixin, BaseEstimator):
         self.epochs = epochs
         self.init_scale = init_scale
         self.monitor_size = monitor_size
+        self.monitor = monitor
         self.ais_every = ais_every
         self.device = device
         self.dtype = dtype
@@ -222,6 +235,8 @@ class RBM(TransformerMixin, BaseEstimator):
         _check_int("epochs", self.epochs, 0)
         _check_int("monitor_size", self.monitor_size, 0)
         _check_int("ais_every", self.ais_every, 0)
+        if self.monitor not in ("auto", "full"):
+            raise ConfigError(f"monitor must be 'auto' or 'full'; got {self.monitor!r}.")
         _check_int("checkpoint_every", self.checkpoint_every, 1)
         if not (isinstance(self.init_scale, numbers.Real) and 0 < self.init_scale < math.inf):
             raise ConfigError(f"init_scale must be a positive number; got {self.init_scale!r}.")
@@ -379,6 +394,15 @@ class RBM(TransformerMixin, BaseEstimator):
         self.epoch_ = 0
         self.history_ = []
 
+    def _monitor_seed(self) -> np.random.SeedSequence | None:
+        """Seed of the sampled pseudo-likelihood's stream: from an integer
+        ``random_state`` (reproducible), fresh otherwise (a user's generator is
+        not advanced)."""
+        rs = self.random_state
+        if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
+            return make_streams(rs, 5)[4]
+        return None
+
     def _trainer(self) -> Trainer:
         def ais_fn(rows: Any) -> float:
             return self.log_likelihood(rows, method="ais", n_runs=32, n_betas=2000)
@@ -392,6 +416,8 @@ class RBM(TransformerMixin, BaseEstimator):
             self.rng_sample_,
             self._to_device,
             monitor_size=self.monitor_size,
+            monitor=self.monitor,
+            monitor_seed=self._monitor_seed(),
             ais_every=self.ais_every,
             ais_fn=ais_fn,
             progress=self.progress,

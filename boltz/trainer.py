@@ -20,12 +20,25 @@ from .distributed import SlicedGenerator, current
 from .divergence import check_epoch
 from .gradients import CD
 from .model import RBMModel
-from .monitor import pseudo_log_likelihood, reconstruction_error
+from .monitor import diagnostics
 from .optim import SGD
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Trainer", "iter_batches", "make_progress"]
+__all__ = ["Trainer", "iter_batches", "make_progress", "monitor_rows"]
+
+#: Default monitoring may cost at most this share of the training work of an epoch.
+MONITOR_BUDGET = 0.05
+#: GEMM-equivalents per monitored row: ``v W`` and ``P(h|v) W^T``, plus the
+#: elementwise work (softplus, sigmoid, the sampled pseudo-likelihood), measured
+#: at about two more (``docs/rbm.md``, "Monitoring").
+MONITOR_GEMMS = 4.0
+#: Below this many flops a monitoring pass is too cheap to matter and is not cut.
+MONITOR_FLOOR = 1e8
+#: The budget never cuts a monitor subset below this many rows.
+MONITOR_MIN_ROWS = 16
+#: Visibles per row of the sampled pseudo-likelihood.
+MONITOR_PL_VISIBLES = 2
 
 
 def make_progress(total: int, desc: str, progress: Any) -> Any:
@@ -47,6 +60,53 @@ def take_rows(X: Any, idx: np.ndarray) -> Any:
         return np.asarray(X[idx])
     except (TypeError, IndexError, ValueError):  # datasets without fancy indexing
         return np.stack([np.asarray(X[int(i)]) for i in idx])
+
+
+def monitor_rows(
+    n: int,
+    n_val: int,
+    n_train: int,
+    monitor_size: int,
+    shape: tuple[int, int],
+    k: int = 1,
+    budget: float | None = MONITOR_BUDGET,
+) -> tuple[int, int]:
+    """Rows of the training and validation sets the per-epoch diagnostics use.
+
+    At most ``monitor_size`` of each.  With a ``budget`` (the default monitoring),
+    the two subsets together cost at most ``budget`` of the epoch's training work:
+    a CD-k step costs ``3 + 2k`` GEMMs per row and a monitored row about
+    :data:`MONITOR_GEMMS` (4), so ``m_train + m_val <= budget (3 + 2k) n / 4``, split
+    evenly, never below :data:`MONITOR_MIN_ROWS` each; monitoring passes under
+    :data:`MONITOR_FLOOR` flops are not cut.  The rule depends on sizes only, so
+    which rows are monitored is deterministic (resumes and reruns match).
+
+    Parameters
+    ----------
+    n, n_val : int
+        Rows of the training and validation sets (``n_val = 0``: none).
+    n_train : int
+        Rows trained per epoch (``n``).
+    monitor_size : int
+    shape : (V, H)
+    k : int
+        Gibbs steps per update.
+    budget : float or None
+        None: no cut (full diagnostics).
+
+    Returns
+    -------
+    (m_train, m_val) : tuple of int
+    """
+    m, mv = min(n, monitor_size), min(n_val, monitor_size)
+    if budget is None or m + mv == 0:
+        return m, mv
+    V, H = shape
+    if 2.0 * (m + mv) * V * H * MONITOR_GEMMS <= MONITOR_FLOOR:
+        return m, mv
+    cap = budget * (3 + 2 * k) * n_train / MONITOR_GEMMS
+    each = max(MONITOR_MIN_ROWS, int(cap / (2 if mv else 1)))
+    return min(m, each), min(mv, each)
 
 
 def iter_batches(n: int, batch_size: int, order: np.ndarray | None = None):
@@ -71,7 +131,15 @@ class Trainer:
     preprocess : callable
         Host rows -> device batch (dtype, standardisation).
     monitor_size : int
-        Rows of the training (and validation) set used for per-epoch diagnostics.
+        Rows of the training (and validation) set used for per-epoch diagnostics
+        (at most; see :func:`monitor_rows`).
+    monitor : {"auto", "full"}
+        "auto": subsets cut to :data:`MONITOR_BUDGET` of the training work and the
+        sampled pseudo-likelihood (``pseudo_likelihood_sampled``); "full": all
+        ``monitor_size`` rows and the exact pseudo-likelihood (O(rows V H)).
+    monitor_seed : numpy.random.SeedSequence or None
+        Seed of the host stream that draws the sampled pseudo-likelihood's visibles
+        (one stream per epoch, spawned from it: training randomness is untouched).
     ais_every : int
         Compute an AIS log-likelihood every this many epochs (0: never).
     ais_fn : callable or None
@@ -88,6 +156,8 @@ class Trainer:
         sample_rng: Any,
         preprocess: Callable[[Any], Any],
         monitor_size: int = 256,
+        monitor: str = "auto",
+        monitor_seed: np.random.SeedSequence | None = None,
         ais_every: int = 0,
         ais_fn: Callable[[Any], float] | None = None,
         progress: Any = "auto",
@@ -101,6 +171,9 @@ class Trainer:
         self.sample_rng = sample_rng
         self.preprocess = preprocess
         self.monitor_size = int(monitor_size)
+        self.monitor = monitor
+        self.monitor_seed = monitor_seed or np.random.SeedSequence()
+        self._monitor_cache: dict[str, tuple[np.ndarray, Any]] = {}
         self.ais_every = int(ais_every)
         self.ais_fn = ais_fn
         self.progress = progress
@@ -110,28 +183,50 @@ class Trainer:
     def backend(self) -> Backend:
         return self.model.backend
 
-    def _monitor_rows(self, n: int) -> np.ndarray:
-        m = min(n, self.monitor_size)
-        return np.unique(np.linspace(0, n - 1, m).astype(np.int64)) if m > 0 else np.arange(0)
+    def _monitor_batch(self, which: str, X: Any, m: int) -> tuple[np.ndarray, Any]:
+        """The ``m`` evenly spaced monitor rows of ``X`` and their device batch.
+
+        Moved to the device once per fit and reused every epoch.
+        """
+        hit = self._monitor_cache.get(which)
+        if hit is None or len(hit[0]) != m:
+            n = X.shape[0]
+            rows = np.unique(np.linspace(0, n - 1, m).astype(np.int64))
+            hit = (rows, self.preprocess(take_rows(X, rows)))
+            self._monitor_cache[which] = hit
+        return hit
+
+    def _epoch_rng(self, epoch: int) -> np.random.Generator:
+        s = self.monitor_seed
+        return np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, epoch)))
+        )
 
     def evaluate(self, X: Any, X_val: Any, epoch: int) -> dict[str, float]:
-        """Diagnostics on fixed monitor subsets (no randomness is consumed)."""
+        """Diagnostics on fixed monitor subsets (the training streams are not touched)."""
         rec: dict[str, float] = {"epoch": float(epoch)}
         if self.monitor_size <= 0:
             return rec
-        rows = self._monitor_rows(X.shape[0])
-        vb = self.preprocess(take_rows(X, rows))
-        rec["recon_error"] = reconstruction_error(self.model, vb)
-        rec["free_energy"] = float(self.model.free_energy(vb).mean())
-        if all(g.unit.name == "bernoulli" for g in self.model.groups):
-            # O(rows·V·H): on at most 64 monitor rows
-            rec["pseudo_likelihood"] = pseudo_log_likelihood(self.model, vb[:64])
+        full = self.monitor == "full"
+        m, mv = monitor_rows(
+            X.shape[0],
+            0 if X_val is None else X_val.shape[0],
+            X.shape[0],
+            self.monitor_size,
+            (self.model.n_visible, self.model.n_hidden),
+            k=getattr(self.estimator, "k", 1),
+            budget=None if full else MONITOR_BUDGET,
+        )
+        pl = "exact" if full else "sampled"
+        rng = self._epoch_rng(epoch)
+        rows, vb = self._monitor_batch("train", X, m)
+        rec.update(diagnostics(self.model, vb, pl, MONITOR_PL_VISIBLES, rng))
         if X_val is not None:
-            vrows = self._monitor_rows(X_val.shape[0])
-            vv = self.preprocess(take_rows(X_val, vrows))
-            rec["free_energy_val"] = float(self.model.free_energy(vv).mean())
+            vrows, vv = self._monitor_batch("val", X_val, mv)
+            d = diagnostics(self.model, vv, None)
+            rec["free_energy_val"] = d["free_energy"]
             rec["free_energy_gap"] = rec["free_energy_val"] - rec["free_energy"]
-            rec["recon_error_val"] = reconstruction_error(self.model, vv)
+            rec["recon_error_val"] = d["recon_error"]
         if self.ais_every and self.ais_fn is not None and (epoch + 1) % self.ais_every == 0:
             rec["ais_log_likelihood"] = float(self.ais_fn(take_rows(X, rows)))
             if X_val is not None:

@@ -45,7 +45,13 @@ def plot_history(history: list[dict[str, float]], path: Any, title: str) -> None
     plt = start_figure()
     keys = [
         k
-        for k in ("recon_error", "pseudo_likelihood", "free_energy", "ais_log_likelihood")
+        for k in (
+            "recon_error",
+            "pseudo_likelihood",
+            "pseudo_likelihood_sampled",
+            "free_energy",
+            "ais_log_likelihood",
+        )
         if k in history[0]
     ]
     fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8))

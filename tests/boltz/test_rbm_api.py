@@ -311,10 +311,13 @@ def test_history_and_partial_fit():
         "free_energy",
         "free_energy_val",
         "free_energy_gap",
-        "pseudo_likelihood",
+        "pseudo_likelihood_sampled",
         "seconds",
     ):
         assert k in rec
+    assert "pseudo_likelihood" not in rec  # the exact one only with monitor="full"
+    full = _rbm(epochs=1, monitor="full").fit(X).history_[-1]
+    assert "pseudo_likelihood" in full and "pseudo_likelihood_sampled" not in full
     p = _rbm()
     p.partial_fit(X)
     p.partial_fit(X)
