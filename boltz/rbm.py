@@ -28,7 +28,7 @@ from .checkpoint import (
 from .distributed import is_writer
 from .errors import ConfigError, DataError, NotFittedError
 from .gradients import CD, make_estimator
-from .likelihood import AISResult, ais_log_partition, exact_log_partition
+from .likelihood import AISResult, ais_log_partition, exact_is_cheap, exact_log_partition
 from .model import RBMModel
 from .monitor import pseudo_log_likelihood
 from .optim import SGD
@@ -41,6 +41,51 @@ logger = logging.getLogger(__name__)
 __all__ = ["RBM"]
 
 _EVAL_BATCH = 4096
+
+#: ``learning_rate="auto"``: the step per unit type; the softmax one is divided by
+#: the mean training document length.
+AUTO_LEARNING_RATE = {"bernoulli": 0.01, "gaussian": 0.001, "softmax": 0.05}
+
+
+def auto_learning_rate(unit_name: str, data_mean: np.ndarray | None = None) -> float:
+    """The learning rate ``learning_rate="auto"`` resolves to.
+
+    Parameters
+    ----------
+    unit_name : {"bernoulli", "gaussian", "softmax"}
+    data_mean : ndarray, shape (V,), optional
+        Column means of the training counts (softmax: they sum to the mean length).
+    """
+    lr = AUTO_LEARNING_RATE.get(unit_name, AUTO_LEARNING_RATE["bernoulli"])
+    if unit_name == "softmax" and data_mean is not None:
+        lr /= max(1.0, float(np.sum(data_mean)))
+    return lr
+
+
+def _log_ais(res: AISResult, n_runs: int, n_words: Any) -> None:
+    """Log an AIS estimate with its +-3 sigma interval."""
+    if np.ndim(res.log_z) == 0:
+        logger.info(
+            "log Z by AIS (%d runs x %d betas%s): %.4f, +-3 sigma interval [%.4f, %.4f]",
+            n_runs,
+            res.n_betas,
+            "" if n_words is None else f", D={n_words}",
+            res.log_z,
+            res.log_z_low,
+            res.log_z_high,
+        )
+        return
+    width = np.asarray(res.log_z_high) - np.asarray(res.log_z_low)
+    logger.info(
+        "log Z by AIS (%d runs x %d betas) for %d lengths: +-3 sigma intervals %.3g to %.3g "
+        "nats wide (median %.3g)",
+        n_runs,
+        res.n_betas,
+        width.size,
+        float(np.min(width)),
+        float(np.max(width)),
+        float(np.median(width)),
+    )
 
 
 def _check_int(name: str, value: Any, lo: int, allow_none: bool = False) -> None:
@@ -79,7 +124,14 @@ class RBM(TransformerMixin, BaseEstimator):
         trained on probabilities (every layer above the first of a DBN) sees Bernoulli
         noise in its negative phase that its data do not have; most of its hidden
         units then stay weakly driven (``docs/multimodal.md``).
-    learning_rate, lr_decay, momentum, final_momentum, momentum_epochs, weight_decay,
+    learning_rate : float or "auto", default "auto"
+        Step size.  "auto" resolves per unit type at ``fit`` (``learning_rate_``):
+        0.01 for Bernoulli visibles, 0.001 for Gaussian visibles and
+        ``0.05 / mean document length`` for the replicated softmax, whose
+        statistics grow with the length D (a document is D softmax units sharing
+        W, and the hidden bias is scaled by D), so a fixed step that suits
+        Bernoulli data is D times too large there (``docs/rbm.md``, "Defaults").
+    lr_decay, momentum, final_momentum, momentum_epochs, weight_decay,
     sparsity_target, sparsity_decay, sparsity_cost
         Optimiser settings, see :class:`boltz.optim.SGD`.
     batch_size : int, default 64
@@ -125,6 +177,8 @@ class RBM(TransformerMixin, BaseEstimator):
         Gaussian only: training-set mean and standard deviation used to standardise.
     data_mean_ : ndarray, shape (n_features,)
         Mean of the (standardised) training data; the AIS base-rate model uses it.
+    learning_rate_ : float
+        The learning rate in use (``learning_rate`` resolved when "auto").
     n_features_in_ : int
     epoch_ : int
         Epochs trained so far.
@@ -155,7 +209,7 @@ class RBM(TransformerMixin, BaseEstimator):
         persistent: bool = False,
         n_chains: int | None = None,
         sample_visible: Any = "auto",
-        learning_rate: float = 0.01,
+        learning_rate: float | str = "auto",
         lr_decay: float | None = None,
         momentum: float = 0.5,
         final_momentum: float = 0.9,
@@ -215,8 +269,13 @@ class RBM(TransformerMixin, BaseEstimator):
         return make_unit(self.visible, learn_sigma=self.learn_sigma)
 
     def _optimizer(self) -> SGD:
+        lr = self.learning_rate
+        if isinstance(lr, str):
+            if lr != "auto":
+                raise ConfigError(f"learning_rate must be a positive number or 'auto'; got {lr!r}.")
+            lr = AUTO_LEARNING_RATE["bernoulli"]  # resolved with the data in _resolve_lr
         return SGD(
-            learning_rate=self.learning_rate,
+            learning_rate=lr,
             lr_decay=self.lr_decay,
             momentum=self.momentum,
             final_momentum=self.final_momentum,
@@ -382,6 +441,7 @@ class RBM(TransformerMixin, BaseEstimator):
         self.n_features_in_ = int(X.shape[1])
         self.unit_ = unit
         self._data_stats(X, unit)
+        self._resolve_lr(optimizer, unit)
         model = RBMModel([("visible", unit, self.n_features_in_)], self.n_hidden, be)
         model.initialize(
             np.random.Generator(np.random.PCG64(s_init)), self.data_mean_, self.init_scale
@@ -402,6 +462,12 @@ class RBM(TransformerMixin, BaseEstimator):
         if isinstance(rs, numbers.Integral) and not isinstance(rs, bool):
             return make_streams(rs, 5)[4]
         return None
+
+    def _resolve_lr(self, optimizer: SGD, unit: VisibleUnit) -> None:
+        """Set ``learning_rate_`` (and the optimiser's rate) from ``learning_rate``."""
+        if self.learning_rate == "auto":
+            optimizer.learning_rate = auto_learning_rate(unit.name, self.data_mean_)
+        self.learning_rate_ = float(optimizer.learning_rate)
 
     def _trainer(self) -> Trainer:
         def ais_fn(rows: Any) -> float:
@@ -580,37 +646,64 @@ class RBM(TransformerMixin, BaseEstimator):
 
     def log_partition(
         self,
-        method: str = "exact",
+        method: str = "auto",
         *,
         n_words: Any = None,
-        n_runs: int = 100,
-        n_betas: int = 10000,
+        n_runs: int | None = None,
+        n_betas: int | None = None,
         betas: Any = None,
+        length_ratio: float = math.inf,
         return_bounds: bool = False,
         random_state: Any = None,
+        progress: Any = None,
     ) -> Any:
         """``log Z`` of the model (of the standardised data for Gaussian visibles).
 
         Parameters
         ----------
-        method : {"exact", "ais"}
-            "exact" enumerates the smaller binary side and refuses beyond 2^24 states.
+        method : {"auto", "exact", "ais"}
+            "exact" enumerates the smaller binary side and refuses beyond 2^24 states;
+            "ais" estimates by annealed importance sampling; "auto" (default) is exact
+            when the enumeration costs at most ~2^30 operations
+            (:func:`exact_is_cheap`), AIS otherwise.  The AIS estimate and its +-3
+            sigma interval are logged (``logging.INFO``).
         n_words : int or array of int
             Document length(s) for ``visible="softmax"``.
         n_runs, n_betas, betas
-            AIS settings (Salakhutdinov & Murray 2008).
+            AIS settings (Salakhutdinov & Murray 2008).  Defaults: 100 runs x 10,000
+            inverse temperatures; for the replicated softmax 100 runs x 3,000 (the
+            length ladder adds one step per length, see below).
+        length_ratio : float, default inf
+            Replicated softmax with several lengths: a temperature schedule is run at
+            the shortest length and at every length ``length_ratio`` times the last
+            such *knot*; the lengths in between are reached from the knot below by
+            the length ladder of :func:`boltz.likelihood.ais_log_partition` (one Gibbs
+            step per length, an unbiased estimate of every ``Z_D``).  ``inf``: one
+            schedule for all lengths; ``1``: one schedule per distinct length.
         return_bounds : bool
             Return the full :class:`boltz.likelihood.AISResult` (estimate and +-3 sigma
-            interval) instead of the estimate.
+            interval; an exact result has a zero-width interval) instead of the estimate.
         random_state : None or int
             Seed of the AIS stream (independent of the training streams).
+        progress : "auto", bool or None
+            Progress bar over the AIS steps (None: the estimator's ``progress``).
         """
         self._check_fitted()
         n_words = self._check_n_words(n_words)
+        if method not in ("auto", "exact", "ais"):
+            raise ConfigError(f"method must be 'auto', 'exact' or 'ais'; got {method!r}.")
+        softmax = self.unit_.name == "softmax"
+        if method == "auto":
+            n_len = 1 if n_words is None else int(np.size(n_words))
+            method = "exact" if exact_is_cheap(self.model_, n_len) else "ais"
         if method == "exact":
-            return exact_log_partition(self.model_, n_words=n_words)
-        if method != "ais":
-            raise ConfigError(f"method must be 'exact' or 'ais'; got {method!r}.")
+            log_z = exact_log_partition(self.model_, n_words=n_words)
+            if not return_bounds:
+                return log_z
+            return AISResult(log_z, log_z, log_z, np.zeros((*np.shape(log_z), 0)), 0)
+        n_runs = 100 if n_runs is None else n_runs
+        if betas is None and n_betas is None:
+            n_betas = 3000 if softmax else 10000
         seed = make_streams(self.random_state if random_state is None else random_state, 4)[3]
         res: AISResult = ais_log_partition(
             self.model_,
@@ -618,11 +711,14 @@ class RBM(TransformerMixin, BaseEstimator):
             if self.unit_.name != "gaussian"
             else self.data_mean_,
             n_runs=n_runs,
-            n_betas=n_betas,
+            n_betas=10000 if n_betas is None else n_betas,
             betas=betas,
             n_words=n_words,
             rng=self.model_.backend.generator(seed),
+            length_ratio=length_ratio,
+            progress=self.progress if progress is None else progress,
         )
+        _log_ais(res, n_runs, n_words)
         return res if return_bounds else res.log_z
 
     def _check_n_words(self, n_words: Any) -> Any:
@@ -674,7 +770,8 @@ class RBM(TransformerMixin, BaseEstimator):
             Precomputed ``log Z`` (for softmax: one value per distinct document length
             in sorted order, or a scalar when all documents have one length).
         **kw
-            Passed to :meth:`log_partition` (``method="ais"``, ``n_runs``, ...).
+            Passed to :meth:`log_partition` when ``log_z`` is None (``method``:
+            "auto" by default, exact when cheap and AIS otherwise; ``n_runs``, ...).
 
         Notes
         -----
@@ -686,16 +783,37 @@ class RBM(TransformerMixin, BaseEstimator):
         return float(np.mean(self._log_probs(X, log_z, **kw)))
 
     def perplexity(self, X: Any, log_z: Any = None, **kw: Any) -> float:
-        """``exp(-sum_n log p(v_n) / sum_n D_n)`` for ``visible="softmax"``."""
+        """``exp(-sum_n log p(v_n) / sum_n D_n)`` for ``visible="softmax"``.
+
+        ``log_z`` and ``**kw`` as in :meth:`log_likelihood`: by default ``log Z_D`` of
+        every distinct length comes from :meth:`log_partition` with ``method="auto"``
+        (AIS with one temperature schedule and the length ladder for real models),
+        and the perplexity interval that the +-3 sigma intervals of the ``log Z_D``
+        imply is logged.
+        """
         self._check_fitted()
         if self.unit_.name != "softmax":
             raise ConfigError("perplexity is defined for visible='softmax' only.")
         X = self._check_X(X)
-        words = float(self._lengths(X).sum())
+        D = self._lengths(X)
+        words = float(D.sum())
         if words <= 0:
             raise DataError("perplexity needs at least one word; every document is empty.")
-        lp = self._log_probs(X, log_z, **kw)
-        return float(np.exp(-lp.sum() / words))
+        res = None
+        if log_z is None:
+            uniq = np.unique(D).astype(np.int64)
+            res = self.log_partition(n_words=uniq, return_bounds=True, **kw)
+            log_z = res.log_z
+        lp = self._log_probs(X, log_z)
+        ppl = float(np.exp(-lp.sum() / words))
+        if res is not None and res.n_betas:
+            shift_hi = np.asarray(res.log_z_high) - np.asarray(res.log_z)
+            shift_lo = np.asarray(res.log_z_low) - np.asarray(res.log_z)
+            inv = np.searchsorted(np.unique(D), D)
+            lo = ppl * math.exp(float(np.sum(shift_lo[inv])) / words)
+            hi = ppl * math.exp(float(np.sum(shift_hi[inv])) / words)
+            logger.info("perplexity %.2f, +-3 sigma interval of log Z: [%.2f, %.2f]", ppl, lo, hi)
+        return ppl
 
     # ================================================================ attributes
     def _host(self, name: str) -> np.ndarray:
@@ -837,6 +955,7 @@ class RBM(TransformerMixin, BaseEstimator):
                 allowed.add("pcd.chain_length")
             estimator.load_state(pcd, be)
         self.data_mean_ = need_array(arrays, "data.mean", (V,)).astype(np.float64)
+        self._resolve_lr(optimizer, unit)
         for attr in ("mean_", "scale_"):
             if hasattr(self, attr):
                 delattr(self, attr)
