@@ -124,6 +124,11 @@ def build_checked(
         raise CheckpointError(
             f"{where}: the saved network spec is invalid ({type(e).__name__}: {e})"
         ) from e
+    # the container stores 0-d arrays (e.g. BatchNorm's num_batches_tracked) as (1,)
+    state = {
+        k: v.reshape(()) if want.get(k) == () and tuple(v.shape) == (1,) else v
+        for k, v in state.items()
+    }
     got = {k: tuple(v.shape) for k, v in state.items()}
     if want != got:
         missing = sorted(set(want) - set(got))[:3]

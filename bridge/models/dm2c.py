@@ -20,12 +20,23 @@ Losses (the paper's eqs. 1-4)::
     min_{Enc, Dec, G} max_{D}  L_adv^A + L_adv^B + λ1 (L_cyc^A + L_cyc^B)
                                                  + λ2 (L_rec^A + L_rec^B)        (eq. 4)
 
-The critics are trained as WGAN-GP critics (Gulrajani et al. 2017): ``n_critic``
-updates per generator update, each minimising ``-L_adv + gp_weight * E(||∇D(x̃)||
-- 1)²`` on random interpolates ``x̃`` of real and translated codes (the official
-code clips weights instead; the gradient penalty is the better-behaved variant
-asked for here).  As in the official code, the autoencoders are first pretrained
-alone (``pretrain_epochs``), then everything is trained jointly (``epochs``).
+Two trainings (``training``):
+
+* ``"paper"`` (the equations): the critics are trained as WGAN-GP critics
+  (Gulrajani et al. 2017), ``n_critic`` updates per generator update, each
+  minimising ``-L_adv + gp_weight * E(||∇D(x̃)|| - 1)²`` on random interpolates
+  ``x̃`` of real and translated codes; Adam; the codes enter ``L_cyc`` and
+  ``L_adv`` as data (the parameter lists of eqs. 2-3), so the encoders learn from
+  ``L_rec`` only.
+* ``"authors"`` (github.com/jiangyangby/DM2C, ``code/model.py``): BatchNorm in the
+  autoencoders and the generators (each generator an autoencoder over the latent
+  space), an input-space cycle term ``λ_cr ||x_a - Dec_A(G_BA(G_AB(z_a)))||²``, the
+  adversarial (weight ``lambda_adv``) and cycle gradients flowing into the encoders,
+  WGAN critics with weight clipping, one critic step after every
+  ``critic_interval``-th generator step, RMSprop in the joint phase.
+
+In both, the autoencoders are first pretrained alone (``pretrain_epochs``), then
+everything is trained jointly (``epochs``).
 
 Clustering: the *unified* representation of a sample of modality ``unify`` is its
 code ``Enc_A(x)``; a sample of the other modality becomes ``G_BA(Enc_B(x))``.
@@ -133,14 +144,34 @@ def gradient_penalty(
     return (g.norm(dim=1) - 1.0).pow(2).mean()
 
 
-def _mlp(sizes: Sequence[int], slope: float = 0.2) -> nn.Sequential:
-    """Linear layers with LeakyReLU between them and a linear output."""
+def _mlp(
+    sizes: Sequence[int], slope: float = 0.2, *, batchnorm: bool = False, last_act: bool = False
+) -> nn.Sequential:
+    """Linear layers with LeakyReLU (then BatchNorm1d, with ``batchnorm``) between them;
+    a linear output, or LeakyReLU after the last layer too with ``last_act``."""
     layers: list[nn.Module] = []
     for i in range(len(sizes) - 1):
         layers.append(nn.Linear(sizes[i], sizes[i + 1]))
         if i < len(sizes) - 2:
             layers.append(nn.LeakyReLU(slope))
+            if batchnorm:
+                layers.append(nn.BatchNorm1d(sizes[i + 1]))
+        elif last_act:
+            layers.append(nn.LeakyReLU(slope))
     return nn.Sequential(*layers)
+
+
+def _generator(spec: Mapping[str, Any]) -> nn.Sequential:
+    """``latent -> *generator_hidden -> latent`` (``"mlp"``), or, for the authors' shape
+    (``"autoencoder"``), an autoencoder over the latent space: ``latent ->
+    *generator_hidden`` then back through the reversed widths to ``latent``."""
+    lat, gh, bn = spec["latent"], list(spec["generator_hidden"]), spec.get("batchnorm", False)
+    if spec.get("generator_shape", "mlp") == "mlp":
+        return _mlp([lat, *gh, lat], batchnorm=bn)
+    return nn.Sequential(
+        _mlp([lat, *gh], batchnorm=bn),
+        _mlp([gh[-1], *reversed(gh[:-1]), lat], batchnorm=bn, last_act=True),
+    )
 
 
 class DM2CNet(nn.Module):
@@ -150,9 +181,12 @@ class DM2CNet(nn.Module):
     ----------
     encoders, decoders : nn.ModuleDict
         Per view name: ``d_v -> *hidden -> latent`` and back (LeakyReLU(0.2) between
-        layers, linear code and output).
+        layers, then BatchNorm1d with ``spec["batchnorm"]``; linear code; linear
+        output, or LeakyReLU with ``spec["decoder_output_act"]``).
     generators : nn.ModuleDict
-        ``"{a}_to_{b}"`` and ``"{b}_to_{a}"``: ``latent -> *generator_hidden -> latent``.
+        ``"{a}_to_{b}"`` and ``"{b}_to_{a}"``: ``latent -> *generator_hidden -> latent``
+        (``spec["generator_shape"] == "mlp"``), or an autoencoder over the latent
+        space (``"autoencoder"``, see :func:`_generator`).
     critics : nn.ModuleDict
         Per view name, on that view's latent space: ``latent -> *critic_hidden -> 1``.
     """
@@ -161,18 +195,24 @@ class DM2CNet(nn.Module):
         super().__init__()
         names = spec["names"]
         lat = spec["latent"]
+        bn = bool(spec.get("batchnorm", False))
+        dec_act = bool(spec.get("decoder_output_act", False))
         self.encoders = nn.ModuleDict(
-            {k: _mlp([spec["n_in"][k], *spec["hidden"], lat]) for k in names}
+            {k: _mlp([spec["n_in"][k], *spec["hidden"], lat], batchnorm=bn) for k in names}
         )
         self.decoders = nn.ModuleDict(
-            {k: _mlp([lat, *reversed(spec["hidden"]), spec["n_in"][k]]) for k in names}
+            {
+                k: _mlp(
+                    [lat, *reversed(spec["hidden"]), spec["n_in"][k]],
+                    batchnorm=bn,
+                    last_act=dec_act,
+                )
+                for k in names
+            }
         )
         a, b = names
         self.generators = nn.ModuleDict(
-            {
-                f"{a}_to_{b}": _mlp([lat, *spec["generator_hidden"], lat]),
-                f"{b}_to_{a}": _mlp([lat, *spec["generator_hidden"], lat]),
-            }
+            {f"{a}_to_{b}": _generator(spec), f"{b}_to_{a}": _generator(spec)}
         )
         self.critics = nn.ModuleDict({k: _mlp([lat, *spec["critic_hidden"], 1]) for k in names})
 
@@ -185,44 +225,80 @@ class DM2C(TorchMultiViewModel):
     Parameters
     ----------
     n_clusters : int, default 10
+    training : {"paper", "authors"}, default "paper"
+        Which training to run; it sets the defaults of every parameter below that is
+        None (see the table in ``docs/dm2c.md``).  ``"paper"``: the paper's eqs. 1-4
+        with WGAN-GP critics and Adam, the codes entering the cycle and adversarial
+        terms as data.  ``"authors"``: the training of the authors' code
+        (github.com/jiangyangby/DM2C, ``code/model.py``): batch normalisation in the
+        autoencoders and generators, generators shaped as autoencoders over the latent
+        space, an input-space cycle term ``||x_a - Dec_A(G_BA(G_AB(z_a)))||²``,
+        adversarial and cycle gradients into the encoders, WGAN critics with weight
+        clipping updated once every ``critic_interval`` generator steps, RMSprop.
+        Single-process only (batch statistics are per batch).
     latent : int, default 128
         Width of each modality's latent space (the same for both: the generators map
         one onto the other).
     hidden : sequence of int, default (1024, 256)
         Hidden widths of each encoder (the decoders mirror them); the official
         Wikipedia setting is ``2048 -> 1024 -> 256 -> 128``.
-    generator_hidden : sequence of int, default (256,)
-        Hidden widths of ``G_AB`` and ``G_BA``.
+    generator_hidden : sequence of int, optional
+        Hidden widths of ``G_AB`` and ``G_BA``.  Paper: ``(256,)``, an MLP ``latent ->
+        256 -> latent``.  Authors: ``(latent, 2 latent, latent)``, the first half of an
+        autoencoder ``latent -> latent -> 2 latent -> latent -> 2 latent -> latent ->
+        latent`` (their ``DeepAE(128, [128, 256, 128])``).
     critic_hidden : sequence of int, default (32,)
         Hidden widths of the critics (``latent / 4`` in the official code).
     lambda_cyc : float, default 1.0
-        λ1, weight of the cycle-consistency losses.
+        λ1, weight of the latent cycle-consistency losses.
     lambda_rec : float, default 1.0
         λ2, weight of the reconstruction losses.
-    gp_weight : float, default 10.0
-        Weight of the WGAN-GP gradient penalty in the critics' loss.
-    n_critic : int, default 5
-        Critic updates per generator update (on the same minibatch).
+    lambda_adv : float, optional
+        Weight of the adversarial terms (paper 1; authors 0.5, their ``lamda3``, which
+        also scales the critics' loss).
+    lambda_cyc_rec : float, optional
+        Weight of the input-space cycle reconstruction (paper 0; authors 1).
+    gp_weight : float, optional
+        Weight of the WGAN-GP gradient penalty in the critics' loss (paper 10;
+        authors 0).
+    clip_value : float, optional
+        Clip every critic weight to ``[-clip_value, clip_value]`` after each critic
+        step (paper 0: off; authors 0.05).
+    n_critic : int, optional
+        Critic updates per critic round (paper 5; authors 1).
+    critic_interval : int, optional
+        A critic round every ``critic_interval`` generator steps (paper 1, before
+        every generator step; authors 5, after every fifth).
+    encoder_gradients : bool, optional
+        Let the cycle and adversarial terms train the encoders too (paper False: the
+        codes enter those terms as data, following the parameter lists of the paper's
+        eqs. 2-3, and the encoders learn from the reconstruction only; authors True:
+        their generator optimiser holds the autoencoders' parameters).
+    batchnorm : bool, optional
+        BatchNorm1d after every hidden LeakyReLU of the autoencoders and generators
+        (paper False; authors True, who also end the decoders and generators with a
+        LeakyReLU).
     unify : str, optional
         The view whose latent space holds the unified representation (default: the
         first view of ``fit``; the official code unifies into the image space).
-    pretrain_epochs : int, default 100
-        Epochs of autoencoder-only training before the joint training.
-    epochs : int, default 100
-        Epochs of joint training.
+    pretrain_epochs : int, optional
+        Epochs of autoencoder-only training before the joint training (paper 100;
+        authors 150).
+    epochs : int, optional
+        Epochs of joint training (paper 100; authors 220).
     batch_size : int, default 128
         Rows of the mixed set per minibatch (both modalities together).
     learning_rate : float, default 1e-4
-        Adam step size of the autoencoders and generators (betas (0.5, 0.9)).
-    critic_learning_rate : float, default 1e-4
-        Adam step size of the critics (betas (0.5, 0.9)).
-    encoder_gradients : bool, default False
-        Let the cycle and adversarial terms train the encoders too, as the authors'
-        code does (its generator optimiser holds the autoencoders' parameters).  By
-        default the codes enter those terms as data, following the parameter lists of
-        the paper's eqs. 2-3, and the encoders learn from the reconstruction only.
+        Step size of the autoencoders (pretraining and joint training).
+    generator_learning_rate : float, optional
+        Step size of the generators in the joint training (paper: ``learning_rate``;
+        authors 5e-4).
+    critic_learning_rate : float, optional
+        Step size of the critics (paper 1e-4; authors 5e-5).
     weight_decay : float, default 0.0
-        Adam's L2 penalty on the autoencoders and generators.
+        L2 penalty of the joint training's optimiser (autoencoders and generators).
+    pretrain_weight_decay : float, optional
+        L2 penalty in the pretraining (paper: ``weight_decay``; authors 1e-4).
     n_init : int, default 20
         k-means restarts.
     standardize : bool, default True
@@ -233,10 +309,15 @@ class DM2C(TorchMultiViewModel):
     progress : bool or None, default None
         tqdm bar on stderr; None: only when stderr is a terminal.
 
+    Optimisers: ``"paper"`` uses Adam (betas 0.5, 0.9) in both phases; ``"authors"``
+    Adam (betas 0.5, 0.999) for the pretraining and RMSprop for the joint phase.
+
     Attributes
     ----------
     view_names_ : tuple of str
     n_features_in_ : dict[str, int]
+    settings_ : dict
+        The parameters as trained, every None resolved for ``training``.
     unify_ : str
         The view whose latent space is the unified space.
     module_ : DM2CNet
@@ -248,8 +329,9 @@ class DM2C(TorchMultiViewModel):
         Per view ``mean`` and ``scale`` (d_v,) of the standardisation (None if not).
     history_ : list of dict
         Per epoch (pretraining first, ``phase`` 0, then joint training, ``phase`` 1):
-        ``rec``, and in the joint phase ``cyc``, ``adv`` (generator side) and
-        ``wdist`` (the critics' estimate of the two Wasserstein distances, summed).
+        ``rec``, and in the joint phase ``cyc``, ``adv`` (generator side),
+        ``wdist`` (the critics' estimate of the two Wasserstein distances, summed;
+        from the last critic round) and, for ``"authors"``, ``cyc_rec``.
 
     Examples
     --------
@@ -272,22 +354,30 @@ class DM2C(TorchMultiViewModel):
     def __init__(
         self,
         n_clusters: int = 10,
+        training: str = "paper",
         latent: int = 128,
         hidden: Sequence[int] = (1024, 256),
-        generator_hidden: Sequence[int] = (256,),
+        generator_hidden: Sequence[int] | None = None,
         critic_hidden: Sequence[int] = (32,),
         lambda_cyc: float = 1.0,
         lambda_rec: float = 1.0,
-        gp_weight: float = 10.0,
-        n_critic: int = 5,
+        lambda_adv: float | None = None,
+        lambda_cyc_rec: float | None = None,
+        gp_weight: float | None = None,
+        clip_value: float | None = None,
+        n_critic: int | None = None,
+        critic_interval: int | None = None,
+        encoder_gradients: bool | None = None,
+        batchnorm: bool | None = None,
         unify: str | None = None,
-        pretrain_epochs: int = 100,
-        epochs: int = 100,
+        pretrain_epochs: int | None = None,
+        epochs: int | None = None,
         batch_size: int = 128,
         learning_rate: float = 1e-4,
-        critic_learning_rate: float = 1e-4,
-        encoder_gradients: bool = False,
+        generator_learning_rate: float | None = None,
+        critic_learning_rate: float | None = None,
         weight_decay: float = 0.0,
+        pretrain_weight_decay: float | None = None,
         n_init: int = 20,
         standardize: bool = True,
         device: str = "cpu",
@@ -295,49 +385,130 @@ class DM2C(TorchMultiViewModel):
         progress: bool | None = None,
     ) -> None:
         self.n_clusters = n_clusters
+        self.training = training
         self.latent = latent
         self.hidden = hidden
         self.generator_hidden = generator_hidden
         self.critic_hidden = critic_hidden
         self.lambda_cyc = lambda_cyc
         self.lambda_rec = lambda_rec
+        self.lambda_adv = lambda_adv
+        self.lambda_cyc_rec = lambda_cyc_rec
         self.gp_weight = gp_weight
+        self.clip_value = clip_value
         self.n_critic = n_critic
+        self.critic_interval = critic_interval
+        self.encoder_gradients = encoder_gradients
+        self.batchnorm = batchnorm
         self.unify = unify
         self.pretrain_epochs = pretrain_epochs
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.generator_learning_rate = generator_learning_rate
         self.critic_learning_rate = critic_learning_rate
-        self.encoder_gradients = encoder_gradients
         self.weight_decay = weight_decay
+        self.pretrain_weight_decay = pretrain_weight_decay
         self.n_init = n_init
         self.standardize = standardize
         self.device = device
         self.random_state = random_state
         self.progress = progress
 
+    #: Defaults of the parameters left None, per ``training`` ("latent" in a width is
+    #: the ``latent`` parameter).
+    TRAINING_DEFAULTS: ClassVar[dict[str, dict[str, Any]]] = {
+        "paper": {
+            "generator_hidden": (256,),
+            "lambda_adv": 1.0,
+            "lambda_cyc_rec": 0.0,
+            "gp_weight": 10.0,
+            "clip_value": 0.0,
+            "n_critic": 5,
+            "critic_interval": 1,
+            "encoder_gradients": False,
+            "batchnorm": False,
+            "pretrain_epochs": 100,
+            "epochs": 100,
+            "generator_learning_rate": "learning_rate",
+            "critic_learning_rate": 1e-4,
+            "pretrain_weight_decay": "weight_decay",
+        },
+        "authors": {
+            "generator_hidden": ("latent", "2 latent", "latent"),
+            "lambda_adv": 0.5,
+            "lambda_cyc_rec": 1.0,
+            "gp_weight": 0.0,
+            "clip_value": 0.05,
+            "n_critic": 1,
+            "critic_interval": 5,
+            "encoder_gradients": True,
+            "batchnorm": True,
+            "pretrain_epochs": 150,
+            "epochs": 220,
+            "generator_learning_rate": 5e-4,
+            "critic_learning_rate": 5e-5,
+            "pretrain_weight_decay": 1e-4,
+        },
+    }
+
     # ------------------------------------------------------------------ checks
+    def _settings(self) -> dict[str, Any]:
+        """Every training parameter with the Nones resolved for ``training`` (checked)."""
+        if self.training not in self.TRAINING_DEFAULTS:
+            raise ConfigError(
+                f"training must be one of {sorted(self.TRAINING_DEFAULTS)}; got {self.training!r}."
+            )
+        lat = check_int(self.latent, "latent")
+        out: dict[str, Any] = {}
+        for key, default in self.TRAINING_DEFAULTS[self.training].items():
+            v = getattr(self, key)
+            if v is None:
+                if isinstance(default, str):
+                    v = getattr(self, default)
+                elif key == "generator_hidden" and self.training == "authors":
+                    v = (lat, 2 * lat, lat)
+                else:
+                    v = default
+            out[key] = v
+        for key in ("lambda_adv", "lambda_cyc_rec", "gp_weight", "clip_value"):
+            out[key] = check_float(out[key], key)
+        for key in ("n_critic", "critic_interval"):
+            out[key] = check_int(out[key], key)
+        for key in ("pretrain_epochs", "epochs"):
+            out[key] = check_int(out[key], key, lo=0)
+        out["generator_learning_rate"] = check_float(
+            out["generator_learning_rate"], "generator_learning_rate", strict=True
+        )
+        out["critic_learning_rate"] = check_float(
+            out["critic_learning_rate"], "critic_learning_rate", strict=True
+        )
+        out["pretrain_weight_decay"] = check_float(
+            out["pretrain_weight_decay"], "pretrain_weight_decay"
+        )
+        out["generator_hidden"] = check_hidden(out["generator_hidden"], "generator_hidden")
+        for key in ("encoder_gradients", "batchnorm"):
+            if not isinstance(out[key], bool):
+                raise ConfigError(f"{key} must be None, True or False; got {out[key]!r}.")
+        if out["gp_weight"] > 0 and out["clip_value"] > 0:
+            raise ConfigError(
+                "gp_weight and clip_value are two ways of keeping the critics Lipschitz; "
+                f"set one of them to 0 (got gp_weight={out['gp_weight']}, clip_value="
+                f"{out['clip_value']})."
+            )
+        return out
+
     def _check_params(self) -> None:
         check_int(self.n_clusters, "n_clusters")
         check_int(self.latent, "latent")
         check_hidden(self.hidden)
-        check_hidden(self.generator_hidden, "generator_hidden")
         check_hidden(self.critic_hidden, "critic_hidden")
         check_float(self.lambda_cyc, "lambda_cyc")
         check_float(self.lambda_rec, "lambda_rec")
-        check_float(self.gp_weight, "gp_weight")
-        check_int(self.n_critic, "n_critic")
-        check_int(self.pretrain_epochs, "pretrain_epochs", lo=0)
-        check_int(self.epochs, "epochs", lo=0)
         check_int(self.batch_size, "batch_size", lo=2)
         check_float(self.learning_rate, "learning_rate", strict=True)
-        check_float(self.critic_learning_rate, "critic_learning_rate", strict=True)
         check_float(self.weight_decay, "weight_decay")
-        if not isinstance(self.encoder_gradients, bool):
-            raise ConfigError(
-                f"encoder_gradients must be True or False; got {self.encoder_gradients!r}."
-            )
+        self._settings()
         check_int(self.n_init, "n_init")
         if not isinstance(self.standardize, bool):
             raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
@@ -386,14 +557,18 @@ class DM2C(TorchMultiViewModel):
 
     # ------------------------------------------------------------------ hooks
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
+        st = self._settings()
         return {
             "names": list(self.view_names_),
             "n_in": {k: int(v) for k, v in n_in.items()},
             "latent": int(self.latent),
             "hidden": list(check_hidden(self.hidden)),
-            "generator_hidden": list(check_hidden(self.generator_hidden, "generator_hidden")),
+            "generator_hidden": list(st["generator_hidden"]),
             "critic_hidden": list(check_hidden(self.critic_hidden, "critic_hidden")),
             "unify": self.unify_,
+            "batchnorm": st["batchnorm"],
+            "decoder_output_act": self.training == "authors",
+            "generator_shape": "autoencoder" if self.training == "authors" else "mlp",
         }
 
     def _build(self, spec: Mapping[str, Any]) -> DM2CNet:
@@ -483,6 +658,7 @@ class DM2C(TorchMultiViewModel):
 
         km = KMeans(n_clusters=k_clusters, n_init=int(self.n_init), random_state=seed).fit(Z)
         self.spec_ = spec
+        self.settings_ = self._settings()
         self.history_ = history
         self.best_epoch_ = len(history)
         self.monitor_ = "loss"
@@ -509,6 +685,8 @@ class DM2C(TorchMultiViewModel):
     ) -> list[dict[str, float]]:
         from tqdm.auto import tqdm
 
+        st = self._settings()
+        authors = self.training == "authors"
         a, b = self.view_names_
         dev = self._device
         X = {k: x.to(dev) for k, (_, x) in data.items()}
@@ -518,25 +696,51 @@ class DM2C(TorchMultiViewModel):
             pos[data[k][0]] = np.arange(len(data[k][0]))
         mod_t, pos_t = torch.as_tensor(mod), torch.as_tensor(pos)
         n = len(mod)
-        betas = (0.5, 0.9)
         ae_params = [*module.encoders.parameters(), *module.decoders.parameters()]
-        g_params = [*ae_params, *module.generators.parameters()]
-        opt_ae = torch.optim.Adam(
-            ae_params, lr=self.learning_rate, betas=betas, weight_decay=self.weight_decay
-        )
-        opt_g = torch.optim.Adam(
-            g_params, lr=self.learning_rate, betas=betas, weight_decay=self.weight_decay
-        )
-        opt_d = torch.optim.Adam(
-            module.critics.parameters(), lr=self.critic_learning_rate, betas=betas
-        )
+        gen_params = list(module.generators.parameters())
+        g_params = [*ae_params, *gen_params]
+        critic_params = list(module.critics.parameters())
+        groups = [
+            {"params": ae_params, "lr": self.learning_rate},
+            {"params": gen_params, "lr": st["generator_learning_rate"]},
+        ]
+        if authors:  # Adam (0.5, 0.999) to pretrain, RMSprop afterwards (their WGAN setting)
+            opt_ae = torch.optim.Adam(
+                ae_params,
+                lr=self.learning_rate,
+                betas=(0.5, 0.999),
+                weight_decay=st["pretrain_weight_decay"],
+            )
+            opt_g = torch.optim.RMSprop(groups, weight_decay=self.weight_decay)
+            opt_d = torch.optim.RMSprop(
+                critic_params, lr=st["critic_learning_rate"], weight_decay=self.weight_decay
+            )
+        else:
+            betas = (0.5, 0.9)
+            opt_ae = torch.optim.Adam(
+                ae_params,
+                lr=self.learning_rate,
+                betas=betas,
+                weight_decay=st["pretrain_weight_decay"],
+            )
+            opt_g = torch.optim.Adam(groups, betas=betas, weight_decay=self.weight_decay)
+            opt_d = torch.optim.Adam(critic_params, lr=st["critic_learning_rate"], betas=betas)
         G_ab, G_ba = module.generators[f"{a}_to_{b}"], module.generators[f"{b}_to_{a}"]
         D_a, D_b = module.critics[a], module.critics[b]
-        lam_cyc, lam_rec, gp_w = float(self.lambda_cyc), float(self.lambda_rec), self.gp_weight
+        lam_cyc, lam_rec = float(self.lambda_cyc), float(self.lambda_rec)
+        lam_adv, lam_cr = st["lambda_adv"], st["lambda_cyc_rec"]
+        gp_w, clip = st["gp_weight"], st["clip_value"]
+        # BatchNorm needs two rows of a view to normalise a batch
+        min_rows = 2 if st["batchnorm"] else 1
         # data-parallel under a process group: every rank draws the same global batches
         # (same seed), encodes/decodes its contiguous share of each, and gathers the codes;
         # critics and generators see the whole batch on every rank; gradients are averaged
         ddp = bd.is_active()
+        if ddp and (st["batchnorm"] or lam_cr > 0 or authors):
+            raise ConfigError(
+                "DM2C shards its batches under a process group only for training='paper' "
+                "without batchnorm or lambda_cyc_rec; run training='authors' in one process."
+            )
         world, rank = (bd.world_size(), bd.rank()) if ddp else (1, 0)
         if ddp:
             bd.broadcast_parameters(module)
@@ -565,11 +769,14 @@ class DM2C(TorchMultiViewModel):
             return (len(xa), len(xb)) if sizes is None else (sum(sizes[0]), sum(sizes[1]))
 
         def rec_loss(xa: torch.Tensor, xb: torch.Tensor, sizes: Any) -> tuple[torch.Tensor, ...]:
-            za, zb = module.encoders[a](xa), module.encoders[b](xb)
             rec = torch.zeros((), device=dev)
-            for i, (x, z, k, n_rows) in enumerate(
-                zip((xa, xb), (za, zb), (a, b), counts(xa, xb, sizes))
-            ):
+            codes = []
+            for i, (x, k, n_rows) in enumerate(zip((xa, xb), (a, b), counts(xa, xb, sizes))):
+                if n_rows < min_rows and min_rows > 1:  # (only without DDP)
+                    codes.append(None)
+                    continue
+                z = module.encoders[k](x)
+                codes.append(z)
                 if not n_rows:
                     continue
                 err = module.decoders[k](z) - x
@@ -578,7 +785,7 @@ class DM2C(TorchMultiViewModel):
                 else:  # the mean over the global batch's rows of this view
                     per_row = bd.gather_sized(err.pow(2).sum(1), sizes[i])
                     rec = rec + per_row.sum() / (n_rows * x.shape[1])
-            return rec, za, zb
+            return rec, codes[0], codes[1]
 
         def step(opt: torch.optim.Optimizer, params: list, loss: torch.Tensor) -> None:
             opt.zero_grad(set_to_none=True)
@@ -587,10 +794,25 @@ class DM2C(TorchMultiViewModel):
                 bd.average_gradients(params)
             opt.step()
 
-        critic_params = list(module.critics.parameters())
+        def critic_round(za: torch.Tensor, zb: torch.Tensor, fa: torch.Tensor, fb: torch.Tensor):
+            """``n_critic`` steps of both critics on detached real and translated codes."""
+            w = torch.zeros(())
+            for _ in range(st["n_critic"]):
+                w = (D_a(za).mean() - D_a(fa).mean()) + (D_b(zb).mean() - D_b(fb).mean())
+                loss = -w
+                if gp_w > 0:
+                    gp = gradient_penalty(D_a, za, fa, gen) + gradient_penalty(D_b, zb, fb, gen)
+                    loss = loss + gp_w * gp
+                step(opt_d, critic_params, loss)
+                if clip > 0:
+                    with torch.no_grad():
+                        for p in critic_params:
+                            p.clamp_(-clip, clip)
+            return w
 
         history: list[dict[str, float]] = []
-        total = int(self.pretrain_epochs) + int(self.epochs)
+        n_pre = st["pretrain_epochs"]
+        total = n_pre + st["epochs"]
         bar = tqdm(
             range(total),
             desc="DM2C",
@@ -598,44 +820,54 @@ class DM2C(TorchMultiViewModel):
             leave=False,
         )
         module.train()
+        w = torch.zeros(())
         for epoch in bar:
-            joint = epoch >= int(self.pretrain_epochs)
+            joint = epoch >= n_pre
             sums: dict[str, float] = {}
             batches = minibatches(n, int(self.batch_size), gen)
-            for idx in batches:
+            for i_step, idx in enumerate(batches):
                 xa, xb, sizes = split(idx)
                 if not joint:
                     rec, _, _ = rec_loss(xa, xb, sizes)
-                    step(opt_ae, ae_params, rec)
+                    if rec.requires_grad:
+                        step(opt_ae, ae_params, rec)
                     sums["rec"] = sums.get("rec", 0.0) + float(rec.detach())
                     continue
-                if 0 in counts(xa, xb, sizes):
+                if min(counts(xa, xb, sizes)) < min_rows:
                     continue
-                # ---- critics: maximise E D(real) - E D(fake) with the gradient penalty
-                with torch.no_grad():
-                    za, zb = gathered(module.encoders[a](xa), module.encoders[b](xb), sizes)
-                    fa, fb = G_ba(zb), G_ab(za)
-                for _ in range(int(self.n_critic)):
-                    w = (D_a(za).mean() - D_a(fa).mean()) + (D_b(zb).mean() - D_b(fb).mean())
-                    gp = gradient_penalty(D_a, za, fa, gen) + gradient_penalty(D_b, zb, fb, gen)
-                    step(opt_d, critic_params, -w + gp_w * gp)
+                if not authors and i_step % st["critic_interval"] == 0:
+                    # ---- critics first (paper): maximise E D(real) - E D(fake) (+ GP)
+                    with torch.no_grad():
+                        za, zb = gathered(module.encoders[a](xa), module.encoders[b](xb), sizes)
+                        fa, fb = G_ba(zb), G_ab(za)
+                    w = critic_round(za, zb, fa, fb)
                 # ---- autoencoders + generators
                 rec, za, zb = rec_loss(xa, xb, sizes)
                 za, zb = gathered(za, zb, sizes)
-                # L_cyc and L_adv are functions of the generators only (paper eq. 2-3):
-                # the codes enter them as data, the autoencoders learn from L_rec
-                if not self.encoder_gradients:
+                # paper: L_cyc and L_adv are functions of the generators only (eqs. 2-3),
+                # the codes enter them as data and the autoencoders learn from L_rec
+                if not st["encoder_gradients"]:
                     za, zb = za.detach(), zb.detach()
                 fa, fb = G_ba(zb), G_ab(za)
-                cyc = (G_ba(fb) - za).abs().mean() + (G_ab(fa) - zb).abs().mean()
+                ca, cb = G_ba(fb), G_ab(fa)
+                cyc = (ca - za).abs().mean() + (cb - zb).abs().mean()
                 adv = -D_a(fa).mean() - D_b(fb).mean()
-                g_loss = adv + lam_cyc * cyc + lam_rec * rec
+                g_loss = lam_adv * adv + lam_cyc * cyc + lam_rec * rec
+                if lam_cr > 0:  # input-space cycle reconstruction (authors' code)
+                    cyc_rec = (module.decoders[a](ca) - xa).pow(2).mean() + (
+                        module.decoders[b](cb) - xb
+                    ).pow(2).mean()
+                    g_loss = g_loss + lam_cr * cyc_rec
+                    sums["cyc_rec"] = sums.get("cyc_rec", 0.0) + float(cyc_rec.detach())
                 if not torch.isfinite(g_loss):
                     raise FloatingPointError(
                         f"the DM2C loss became {g_loss.item()} at epoch {epoch + 1}; lower the "
                         "learning rates or standardise the inputs."
                     )
                 step(opt_g, g_params, g_loss)
+                if authors and (i_step + 1) % st["critic_interval"] == 0:
+                    # ---- critics after the generator step, on its (detached) codes
+                    w = critic_round(za.detach(), zb.detach(), fa.detach(), fb.detach())
                 for key, val in (("rec", rec), ("cyc", cyc), ("adv", adv), ("wdist", w)):
                     sums[key] = sums.get(key, 0.0) + float(val.detach())
             record = {"epoch": float(epoch + 1), "phase": float(joint)}

@@ -157,3 +157,83 @@ def test_errors(fitted, data):
         DM2C().predict(views)
     with pytest.raises(DataError, match="features"):
         fitted.predict({"a": views["b"]})
+
+
+# ------------------------------------------------------------------ the authors' training
+AUTHORS = {
+    **FAST,
+    "training": "authors",
+    "pretrain_epochs": 20,
+    "epochs": 60,
+    "learning_rate": 1e-3,
+    "generator_learning_rate": 1e-3,
+    "critic_learning_rate": 1e-3,
+    "critic_interval": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def fitted_authors(data):
+    views, _, _ = data
+    return DM2C(**AUTHORS).fit(views)
+
+
+def test_settings_resolve_per_training(data):
+    views, _, _ = data
+    short = {**FAST, "pretrain_epochs": 1, "epochs": 1}
+    p = DM2C(**short).fit(views)
+    a = DM2C(**{**short, "generator_hidden": None, "n_critic": None}, training="authors")
+    a.fit(views)
+    assert p.settings_["gp_weight"] == 10.0 and p.settings_["clip_value"] == 0.0
+    assert p.settings_["encoder_gradients"] is False and p.settings_["batchnorm"] is False
+    assert a.settings_["gp_weight"] == 0.0 and a.settings_["clip_value"] == 0.05
+    assert a.settings_["encoder_gradients"] is True and a.settings_["lambda_cyc_rec"] == 1.0
+    assert a.settings_["critic_interval"] == 5 and a.settings_["n_critic"] == 1
+    lat = FAST["latent"]
+    assert a.settings_["generator_hidden"] == (lat, 2 * lat, lat)
+    kinds = lambda m: {type(x).__name__ for x in m.module_.modules()}  # noqa: E731
+    assert "BatchNorm1d" in kinds(a) and "BatchNorm1d" not in kinds(p)
+    # the authors' generator is an autoencoder over the latent space, ending in LeakyReLU
+    g = a.module_.generators["a_to_b"]
+    widths = [x.out_features for x in g.modules() if isinstance(x, torch.nn.Linear)]
+    assert widths == [lat, 2 * lat, lat, 2 * lat, lat, lat]
+    assert isinstance(list(g.modules())[-1], torch.nn.LeakyReLU)
+    # an explicit value wins over the training's default
+    b = DM2C(**short, training="authors", batchnorm=False, clip_value=0.01).fit(views)
+    assert b.settings_["batchnorm"] is False and "BatchNorm1d" not in kinds(b)
+
+
+def test_authors_training_clusters_and_clips(fitted_authors, data):
+    _, y, mod = data
+    m = fitted_authors
+    rep = clustering_report(y, m.labels_)
+    assert rep["acc"] > max(np.bincount(y)) / len(y) + 0.25 and rep["nmi"] > 0.3
+    for i in (0, 1):
+        assert clustering_report(y[mod == i], m.labels_[mod == i])["acc"] > 0.7
+    clip = m.settings_["clip_value"]
+    for p in m.module_.critics.parameters():
+        assert float(p.detach().abs().max()) <= clip + 1e-7
+    joint = [h for h in m.history_ if h["phase"] == 1.0]
+    assert len(joint) == AUTHORS["epochs"] and all(np.isfinite(h["cyc_rec"]) for h in joint)
+
+
+def test_authors_save_load_keeps_batchnorm_statistics(fitted_authors, data, tmp_path):
+    views, _, _ = data
+    path = tmp_path / "authors.pt"
+    fitted_authors.save(path)
+    loaded = DM2C.load(path)
+    np.testing.assert_array_equal(loaded.embed(views), fitted_authors.embed(views))
+    bn = next(x for x in loaded.module_.modules() if isinstance(x, torch.nn.BatchNorm1d))
+    assert not torch.allclose(bn.running_mean, torch.zeros_like(bn.running_mean))
+
+
+def test_training_option_errors(data):
+    views, _, _ = data
+    with pytest.raises(ConfigError, match="training must be one of"):
+        DM2C(training="official").fit(views)
+    with pytest.raises(ConfigError, match="gp_weight and clip_value"):
+        DM2C(training="authors", gp_weight=10.0).fit(views)
+    with pytest.raises(ConfigError, match="batchnorm"):
+        DM2C(batchnorm="yes").fit(views)
+    with pytest.raises(ConfigError, match="critic_interval"):
+        DM2C(critic_interval=0).fit(views)
