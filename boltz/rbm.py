@@ -671,8 +671,10 @@ class RBM(TransformerMixin, BaseEstimator):
             Document length(s) for ``visible="softmax"``.
         n_runs, n_betas, betas
             AIS settings (Salakhutdinov & Murray 2008).  Defaults: 100 runs x 10,000
-            inverse temperatures; for the replicated softmax 100 runs x 3,000 (the
-            length ladder adds one step per length, see below).
+            inverse temperatures; for the replicated softmax 100 runs x 1,000 at the
+            shortest length, then the length ladder (one step per word up to the
+            longest length; see below and ``docs/rbm.md`` for the check against
+            schedules 4x and 12x longer).
         length_ratio : float, default inf
             Replicated softmax with several lengths: a temperature schedule is run at
             the shortest length and at every length ``length_ratio`` times the last
@@ -703,7 +705,7 @@ class RBM(TransformerMixin, BaseEstimator):
             return AISResult(log_z, log_z, log_z, np.zeros((*np.shape(log_z), 0)), 0)
         n_runs = 100 if n_runs is None else n_runs
         if betas is None and n_betas is None:
-            n_betas = 3000 if softmax else 10000
+            n_betas = 1000 if softmax else 10000
         seed = make_streams(self.random_state if random_state is None else random_state, 4)[3]
         res: AISResult = ais_log_partition(
             self.model_,

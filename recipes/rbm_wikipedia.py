@@ -3,9 +3,11 @@ Gaussian RBM on the SIFT image features.
 
 Replicated softmax (50 hidden units, 2000-word vocabulary): test-set perplexity
 ``exp(-sum log p(doc) / sum D)`` with log Z estimated by AIS for every distinct
-test document length, beside the unigram model (add-one smoothed training word
-frequencies) on the same test words.  Both are likelihoods of the ordered word
-sequence (no multinomial coefficient), so they are comparable.
+test document length (one temperature schedule at the shortest length, then the
+length ladder of ``boltz.likelihood.ais_log_partition``), beside the unigram model
+(add-one smoothed training word frequencies) on the same test words.  Both are
+likelihoods of the ordered word sequence (no multinomial coefficient), so they are
+comparable.
 
 Gaussian RBM (SIFT-128): hidden features + logistic regression against the raw
 standardised features for the 10 classes (regularisation chosen by 5-fold CV on
@@ -63,10 +65,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--words", type=int, default=2000, help="vocabulary size (default 2000)")
     p.add_argument("--rsm-hidden", type=int, default=50)
     p.add_argument("--rsm-epochs", type=int, default=50)
-    p.add_argument(
-        "--ais-runs", type=int, default=8, help="AIS runs per distinct document length (default 8)"
-    )
-    p.add_argument("--ais-betas", type=int, default=3000)
+    p.add_argument("--ais-runs", type=int, default=100, help="AIS runs (default 100)")
+    p.add_argument("--ais-betas", type=int, default=1000, help="AIS temperatures (default 1000)")
     args = p.parse_args(argv)
     out = setup(args)
     data = load_wikipedia_bow(args.data, n_words=args.words)

@@ -14,8 +14,15 @@ def test_cd_step_references_run_on_tiny_shapes():
         cd_step.bare_rate(X, 8, 16),
         cd_step.boltz_epoch_rate(X, 8, 16),
         cd_step.boltz_rate(X, 8, 16),
+        cd_step.boltz_default_rate(X, 8, 16),
     ):
         assert np.isfinite(rate) and rate > 0
+
+
+def test_cd_step_measure_reports_the_defaults_row_beside_the_tuned_ones():
+    r = cd_step.measure(12, 8, 16, n_batches=4, rounds=1)
+    for k in ("epoch/limit", "fit/limit", "defaults/limit", "epoch/sklearn", "defaults/sklearn"):
+        assert np.isfinite(r[k]) and r[k] > 0
 
 
 def test_breakdown_runs_on_tiny_shapes():
