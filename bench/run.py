@@ -6,7 +6,8 @@ Sections
 --------
 cd1      CD-1 samples/s vs the GEMM-bound limit, a minimal NumPy CD-1 ("bare") and
          scikit-learn, shapes x batches x dtypes; boltz both steady-state (second
-         epoch) and one-epoch fit with setup
+         epoch) and one-epoch fit with setup (monitoring off), and at batch 256 the
+         defaults row: ``RBM(n_hidden=H, batch_size=256).fit(X)`` with default monitoring
 units    Bernoulli / Gaussian / replicated softmax (dense and CSR) at one shape (steady state)
 cdk      CD-k cost against k (should be linear) and PCD-1 against CD-1 per step (steady state)
 sparse   replicated softmax on CSR: time vs vocabulary size at fixed nnz (positive phase)
@@ -27,7 +28,14 @@ import scipy.sparse as sp
 
 import boltz
 
-from .cd_step import bare_rate, boltz_epoch_rate, boltz_rate, gemm_limit, sklearn_rate
+from .cd_step import (
+    bare_rate,
+    boltz_default_rate,
+    boltz_epoch_rate,
+    boltz_rate,
+    gemm_limit,
+    sklearn_rate,
+)
 
 
 def _rate(X, H, batch, **kw) -> float:
@@ -85,13 +93,28 @@ def cd1(quick: bool) -> list[dict]:
                 }
                 if dtype == "float32" and batch == 256:
                     s = sklearn_rate(X[: batch * 4], H, batch)
-                    row.update({"sklearn": s, "boltz/sklearn": b / s})
+                    dflt = boltz_default_rate(X, H, batch)
+                    row.update(
+                        {
+                            "sklearn": s,
+                            "boltz/sklearn": b / s,
+                            "defaults": dflt,
+                            "defaults/limit": dflt / lim,
+                            "defaults/sklearn": dflt / s,
+                        }
+                    )
                 rows.append(row)
                 old = prev.get((V, H, batch, dtype))
                 print(
                     f"cd1 {V}x{H} b={batch} {dtype}: epoch {e:8.0f}/s {e / lim:6.1%} of limit"
                     f" (bare NumPy {bare / lim:6.1%}); fit {b:8.0f}/s {b / lim:6.1%}"
                     + (f"  {row['boltz/sklearn']:.2f}x sklearn" if "sklearn" in row else "")
+                    + (
+                        f"; defaults {row['defaults/limit']:6.1%} of limit,"
+                        f" {row['defaults/sklearn']:.2f}x sklearn"
+                        if "defaults" in row
+                        else ""
+                    )
                     + (f"  {(b / lim) / old:.2f}x the recorded release" if old else ""),
                     flush=True,
                 )

@@ -200,7 +200,8 @@ def length_knots(lengths: Any, ratio: float) -> tuple[np.ndarray, np.ndarray]:
     ratio : float
         The smallest length is a knot; the next knot is the first length at least
         ``ratio`` times the current one (``ratio <= 1``: every length is a knot;
-        ``inf``: one knot).
+        ``inf``: one knot, or two when the shortest length is 0: the ladder does not
+        start from the empty document, whose one step to a word would be a big one).
 
     Returns
     -------
@@ -211,7 +212,7 @@ def length_knots(lengths: Any, ratio: float) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.asarray(lengths, dtype=np.int64)
     knots = [int(lengths[0])]
     for d in lengths[1:]:
-        if ratio <= 1 or d >= ratio * max(knots[-1], 1):
+        if ratio <= 1 or knots[-1] == 0 or d >= ratio * knots[-1]:
             knots.append(int(d))
     k = np.asarray(knots, dtype=np.int64)
     return k, np.searchsorted(k, lengths, side="right") - 1
