@@ -22,7 +22,9 @@ from .errors import (
     NotFittedError,
 )
 from .multimodal import MultimodalDBN, top_words
+from .passthrough import Passthrough
 from .rbm import RBM
+from .tagger import Tagger
 from .units import Bernoulli, Gaussian, ReplicatedSoftmax
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -42,7 +44,9 @@ __all__ = [
     "Gaussian",
     "MultimodalDBN",
     "NotFittedError",
+    "Passthrough",
     "ReplicatedSoftmax",
+    "Tagger",
     "__version__",
     "load",
     "top_words",

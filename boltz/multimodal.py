@@ -45,6 +45,7 @@ from .dbn import DBN, check_int, check_seed, move, sub_arrays, unit_name
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .model import RBMModel
 from .multiprediction import MultiPredictionTrainer, ViewDecoder, rows_to_targets
+from .passthrough import Passthrough
 from .rbm import RBM
 from .trainer import iter_batches, take_rows
 
@@ -65,6 +66,26 @@ def _fit_pathway(name: str, dbn: DBN, X: Any, X_val: Any) -> DBN:
         return dbn.fit(X, X_val=X_val)
     except (DataError, DataTypeError) as e:  # name the view the bad data came in
         raise type(e)(f"view {name!r}: {e}") from e
+
+
+def _top_size(pw: DBN | Passthrough) -> int:
+    """Width of a fitted pathway's top layer."""
+    return pw.n_top_ if isinstance(pw, Passthrough) else pw.layers_[-1].n_hidden
+
+
+def _check_input(pw: DBN | Passthrough, X: Any, name: str) -> Any:
+    """A fitted pathway's input validated for it."""
+    return (
+        pw.check_input(X, name) if isinstance(pw, Passthrough) else pw.layers_[0]._check_X(X, name)
+    )
+
+
+def _targets(pw: DBN | Passthrough, rows: Any, be: Backend) -> tuple[Any, Any]:
+    """A view's rows as multi-prediction targets (see :func:`rows_to_targets`)."""
+    if isinstance(pw, Passthrough):
+        x = be.asarray(pw.check_input(rows, "X"))
+        return x, be.xp.ones((x.shape[0],), dtype=x.dtype)
+    return rows_to_targets(pw.layers_[0], rows, be)
 
 
 def _n_rows(X: Any, name: str) -> int:
@@ -145,6 +166,10 @@ class MultimodalDBN(BaseEstimator):
         Multi-prediction epochs.
     finetune_learning_rate : float, default 0.001
         Adam step size of the multi-prediction updates.
+    finetune_views : list of str, optional
+        The views multi-prediction hides and infers (and scores on validation);
+        default every view.  A model used only to generate one view from the others
+        (a tagger) trains for that alone, e.g. ``["tags"]``.
     validation_fraction : float, default 0.1
         Without ``X_val``, the share of the rows held out of the multi-prediction
         updates to choose the best epoch (the pathways and the joint pretraining see
@@ -196,6 +221,7 @@ class MultimodalDBN(BaseEstimator):
         inference_steps: int = 5,
         finetune_epochs: int = 50,
         finetune_learning_rate: float = 0.001,
+        finetune_views: Sequence[str] | None = None,
         validation_fraction: float = 0.1,
         n_jobs: int | None = None,
         random_state: Any = None,
@@ -206,6 +232,7 @@ class MultimodalDBN(BaseEstimator):
         self.inference_steps = inference_steps
         self.finetune_epochs = finetune_epochs
         self.finetune_learning_rate = finetune_learning_rate
+        self.finetune_views = finetune_views
         self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -223,10 +250,11 @@ class MultimodalDBN(BaseEstimator):
                 raise ConfigError(
                     f"pathway names must be non-empty strings without '.'; got {name!r}."
                 )
-            if not isinstance(dbn, DBN):
+            if not isinstance(dbn, (DBN, Passthrough)):
                 hint = " (wrap a single RBM as DBN([rbm]))" if isinstance(dbn, RBM) else ""
                 raise ConfigError(
-                    f"pathways[{name!r}] must be a boltz.DBN{hint}; got {type(dbn).__name__}."
+                    f"pathways[{name!r}] must be a boltz.DBN or a boltz.Passthrough{hint}; got "
+                    f"{type(dbn).__name__}."
                 )
             dbn._check_params()  # every layer's settings, before anything trains
         if not isinstance(self.joint, RBM):
@@ -252,6 +280,17 @@ class MultimodalDBN(BaseEstimator):
         lr = self.finetune_learning_rate
         if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
             raise ConfigError(f"finetune_learning_rate must be a positive number; got {lr!r}.")
+        fv = self.finetune_views
+        if fv is not None and (
+            isinstance(fv, str)
+            or not isinstance(fv, Sequence)
+            or not fv
+            or any(v not in pw for v in fv)
+        ):
+            raise ConfigError(
+                f"finetune_views must be None or a non-empty list of view names from "
+                f"{list(pw)}; got {fv!r}."
+            )
         vf = self.validation_fraction
         if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
             raise ConfigError(f"validation_fraction must be in [0, 1); got {vf!r}.")
@@ -414,8 +453,7 @@ class MultimodalDBN(BaseEstimator):
                 return be.asarray(Zs[rows[idx]])
 
             def target(idx: np.ndarray, view: str) -> tuple[Any, Any]:
-                first = self.pathways_[view].layers_[0]
-                return rows_to_targets(first, take_rows(Xs[view], rows[idx]), be)
+                return _targets(self.pathways_[view], take_rows(Xs[view], rows[idx]), be)
 
             return tops, target
 
@@ -426,6 +464,7 @@ class MultimodalDBN(BaseEstimator):
             learning_rate=self.finetune_learning_rate,
             batch_size=self.joint_.batch_size,
             rng=rng,
+            targets=None if self.finetune_views is None else list(self.finetune_views),
         )
         logger.info("MultimodalDBN: multi-prediction training of the joint layer")
         v_tops, v_target = sources(X_val, Z_val, val_rows)
@@ -445,7 +484,7 @@ class MultimodalDBN(BaseEstimator):
     def _joint_model(self) -> RBMModel:
         """The joint layer with one visible group per pathway, sharing ``joint_``'s arrays."""
         j = self.joint_
-        groups = [(n, j.unit_, self.pathways_[n].layers_[-1].n_hidden) for n in self.views_]
+        groups = [(n, j.unit_, _top_size(self.pathways_[n])) for n in self.views_]
         model = RBMModel(groups, j.n_hidden, j.model_.backend)
         if model.n_visible != j.n_features_in_:
             raise ConfigError(
@@ -598,7 +637,7 @@ class MultimodalDBN(BaseEstimator):
         steps = self.inference_steps if steps is None else steps
         reps = self._check_inference(missing, steps, n_samples, init, what="missing")
         X = self._check_views(X, "X", self.views_, require_all=False)
-        X = {n: self.pathways_[n].layers_[0]._check_X(Xn, f"X[{n!r}]") for n, Xn in X.items()}
+        X = {n: _check_input(self.pathways_[n], Xn, f"X[{n!r}]") for n, Xn in X.items()}
         n_rows = next(iter(X.values())).shape[0]
         jm = self._joint_model()
         be = jm.backend
@@ -676,27 +715,30 @@ class MultimodalDBN(BaseEstimator):
             raise ConfigError(
                 f"target {target!r} is also in given; generate infers a view that is not given."
             )
-        given = {
-            n: self.pathways_[n].layers_[0]._check_X(Xn, f"given[{n!r}]") for n, Xn in given.items()
-        }
+        given = {n: _check_input(self.pathways_[n], Xn, f"given[{n!r}]") for n, Xn in given.items()}
         n_rows = next(iter(given.values())).shape[0]
         jm = self._joint_model()
         be = jm.backend
         rng = be.generator(make_streams(random_state, 1)[0])
         dbn = self.pathways_[target]
-        first = dbn.layers_[0]
-        fbe = first.model_.backend
+        first = dbn.layers_[0] if dbn.layers_ else None
         sl = next(g.slice for g in jm.groups if g.name == target)
         outs = []
         for idx in iter_batches(n_rows, max(1, _EVAL_BATCH // reps)):
             n = len(idx)
             tops = self._given_tops(given, idx, be)
             _, v, pm = self._chains(jm, tops, n, int(steps), method, reps, init, rng)
-            top = v[:, sl] if method == "gibbs" else pm[:, sl]
-            length = fbe.xp.ones((n * reps,), dtype=fbe.dtype) if first.unit_.has_length else None
-            out, obe = dbn._down(top, be, len(dbn.layers_) - 1, length)
+            if first is None:  # a Passthrough view: its units are the joint layer's visibles
+                out, obe = pm[:, sl], be  # (Gibbs: the chains' conditional means, averaged)
+            else:
+                top = v[:, sl] if method == "gibbs" else pm[:, sl]
+                fbe = first.model_.backend
+                has_len = first.unit_.has_length
+                length = fbe.xp.ones((n * reps,), dtype=fbe.dtype) if has_len else None
+                out, obe = dbn._down(top, be, len(dbn.layers_) - 1, length)
             outs.append(np.asarray(obe.to_host(self._average(out, n, reps))))
-        return first._unstandardize(np.concatenate(outs, axis=0))
+        out = np.concatenate(outs, axis=0)
+        return out if first is None else first._unstandardize(out)
 
     # ================================================================ checkpoints
     def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -713,6 +755,9 @@ class MultimodalDBN(BaseEstimator):
                     "inference_steps": int(self.inference_steps),
                     "finetune_epochs": int(self.finetune_epochs),
                     "finetune_learning_rate": float(self.finetune_learning_rate),
+                    "finetune_views": None
+                    if self.finetune_views is None
+                    else [str(v) for v in self.finetune_views],
                     "validation_fraction": float(self.validation_fraction),
                     "random_state": self.random_state
                     if isinstance(self.random_state, (int, type(None)))
@@ -768,7 +813,9 @@ class MultimodalDBN(BaseEstimator):
             sub = sub_arrays(arrays, prefix)
             allowed |= {prefix + k for k in sub}
             where = f"pathway {n!r}"
-            dbn = DBN._from_checkpoint(need(pw_meta, n, dict), sub, device=device, where=where)
+            pm = need(pw_meta, n, dict)
+            kind = Passthrough if pm.get("class") == "Passthrough" else DBN
+            dbn = kind._from_checkpoint(pm, sub, device=device, where=where)
             if not dbn._is_complete():
                 raise CheckpointError(f"checkpoint {where} is not fully fitted.")
             pathways_[n] = dbn
@@ -780,7 +827,7 @@ class MultimodalDBN(BaseEstimator):
         check_no_extra(arrays, allowed)
         if joint_.unit_.name != "bernoulli":
             raise CheckpointError("checkpoint joint RBM must have Bernoulli visibles.")
-        total = sum(p.layers_[-1].n_hidden for p in pathways_.values())
+        total = sum(_top_size(p) for p in pathways_.values())
         if joint_.n_features_in_ != total:
             raise CheckpointError(
                 f"checkpoint joint RBM has {joint_.n_features_in_} visible units; the "

@@ -51,7 +51,8 @@ class ViewDecoder:
     Attributes
     ----------
     layers : list of RBMModel
-        The pathway's layers, bottom first (``layers[0]`` sees the data).
+        The pathway's layers, bottom first (``layers[0]`` sees the data); empty for a
+        :class:`boltz.Passthrough` view (the top is the data: Bernoulli units).
     backend : Backend
         The backend of the joint layer (all arrays are moved there).
     """
@@ -65,7 +66,7 @@ class ViewDecoder:
         for m in self.layers:
             p = {k: be.asarray(m.backend.to_host(v)) for k, v in m.params.items()}
             self._params.append(p)
-        self.unit = self.layers[0].groups[0].unit
+        self.unit = self.layers[0].groups[0].unit if self.layers else None
 
     def forward(self, top: Any) -> tuple[Any, list[Any]]:
         """Deterministic down-pass; returns the data-space mean and the upper activations.
@@ -74,6 +75,8 @@ class ViewDecoder:
         """
         be, xp = self.backend, self.backend.xp
         acts = [top]
+        if not self.layers:
+            return top, acts
         h = top
         for i in range(len(self.layers) - 1, -1, -1):
             p = self._params[i]
@@ -94,6 +97,22 @@ class ViewDecoder:
             e = xp.exp(a)
             return e / e.sum(axis=1, keepdims=True), acts
         raise AssertionError("a pathway has at least one layer")  # pragma: no cover
+
+    def loss_and_preact_grad(self, top: Any, target: Any, weight: Any) -> tuple[float, Any]:
+        """Summed loss and its gradient w.r.t. the pre-activation of ``top``.
+
+        ``top`` is a Bernoulli mean ``sigmoid(z)`` (the joint layer's inferred visible
+        group); the gradient is w.r.t. ``z``.  For a layerless (Passthrough) view the
+        top is the data and this is the exact cross-entropy gradient ``top - target``.
+        """
+        if not self.layers:
+            xp = self.backend.xp
+            m = xp.clip(top, 1e-7, 1 - 1e-7)
+            ce = -(target * xp.log(m) + (1 - target) * xp.log(1 - m))
+            loss = float((ce * weight[:, None]).sum())
+            return loss, (top - target) * weight[:, None]
+        loss, g = self.loss_and_top_grad(top, target, weight)
+        return loss, g * top * (1 - top)
 
     def loss_and_top_grad(self, top: Any, target: Any, weight: Any) -> tuple[float, Any]:
         """Summed loss over rows (weighted) and its gradient w.r.t. ``top``.
@@ -153,6 +172,9 @@ class MultiPredictionTrainer:
         Batch order and the choice of the hidden view.
     weight_decay : float
         L2 on the joint weights.
+    targets : sequence of str, optional
+        The views that may be hidden (and are scored on validation); default all.
+        A tagger only ever infers its tags: ``targets=["tags"]``.
     """
 
     def __init__(
@@ -164,7 +186,15 @@ class MultiPredictionTrainer:
         batch_size: int,
         rng: np.random.Generator,
         weight_decay: float = 0.0,
+        targets: Sequence[str] | None = None,
     ) -> None:
+        names = [g.name for g in joint.groups]
+        if targets is None:
+            targets = names
+        unknown = [t for t in targets if t not in names]
+        if unknown or not targets:
+            raise ValueError(f"targets must be a non-empty subset of {names}; got {targets!r}.")
+        self.targets = [g for g in joint.groups if g.name in set(targets)]
         self.joint = joint
         self.decoders = decoders
         self.steps = int(steps)
@@ -200,10 +230,8 @@ class MultiPredictionTrainer:
         """The inferred top of the group ``missing`` (the others clamped), shape (n, size)."""
         return self._forward(tops, missing)[0]
 
-    def _gradients(
-        self, vs: list[Any], hs: list[Any], vm: Any, d_vm: Any, missing: Any
-    ) -> dict[str, Any]:
-        """Back-propagate ``d_vm`` (w.r.t. the last inferred top ``vm``) through the steps.
+    def _gradients(self, vs: list[Any], hs: list[Any], dz: Any, missing: Any) -> dict[str, Any]:
+        """Back-propagate ``dz`` (w.r.t. the pre-activation of the last inferred top).
 
         The start of the hidden group (``sigmoid`` of its bias) is treated as a constant.
         """
@@ -214,7 +242,6 @@ class MultiPredictionTrainer:
         gW = xp.zeros_like(p["weights"])
         gb = xp.zeros_like(p["visible_bias"])
         gc = xp.zeros_like(p["hidden_bias"])
-        dz = d_vm * vm * (1 - vm)  # w.r.t. the pre-activation of the last inferred top
         for t in range(self.steps - 1, -1, -1):
             h = hs[t]
             gW[sl] += be.matmul(dz.T, h)
@@ -247,10 +274,10 @@ class MultiPredictionTrainer:
         """Summed loss of inferring ``missing`` on one batch (one update when ``train``)."""
         vm, vs, hs = self._forward(tops, missing)
         dec = self.decoders[missing.name]
-        loss, d_vm = dec.loss_and_top_grad(vm, target, weight)
+        loss, dz = dec.loss_and_preact_grad(vm, target, weight)
         if train:
             n = tops.shape[0]
-            grads = self._gradients(vs, hs, vm, d_vm / n, missing)
+            grads = self._gradients(vs, hs, dz / n, missing)
             self._adam(grads)
         return loss
 
@@ -290,7 +317,7 @@ class MultiPredictionTrainer:
         list of dict
         """
         history = [] if history is None else history
-        groups = self.joint.groups
+        groups = self.targets
         xp = self.joint.backend.xp
         best, best_params = math.inf, None
         with make_progress(epochs * n_rows, "MultimodalDBN multi-prediction", progress) as bar:

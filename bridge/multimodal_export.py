@@ -153,6 +153,25 @@ class JointLayer(nn.Module):
         return f"views=({sizes}), n_hidden={self.n_hidden}"
 
 
+class PassthroughEncoder(nn.Module):
+    """The export of a ``boltz.Passthrough`` pathway: the view is its own top layer.
+
+    Parameters
+    ----------
+    n_top : int
+        Width of the view.
+    """
+
+    def __init__(self, n_top: int) -> None:
+        super().__init__()
+        self.n_top = int(n_top)
+
+    def forward(self, x: torch.Tensor, layer: int = -1) -> torch.Tensor:
+        if x.shape[-1] != self.n_top:
+            raise DataError(f"expected {self.n_top} features; got {x.shape[-1]}.")
+        return x
+
+
 class MultimodalEncoder(nn.Module):
     """Joint representation of a multimodal DBN from any non-empty subset of its views.
 
@@ -194,7 +213,7 @@ class MultimodalEncoder(nn.Module):
                 f"pathways {list(pathways)} and joint views {joint.views} must match in order."
             )
         for n, enc in pathways.items():
-            top = enc[-1].n_hidden
+            top = enc.n_top if isinstance(enc, PassthroughEncoder) else enc[-1].n_hidden
             if joint.weight(n).shape[1] != top:
                 raise ConfigError(
                     f"pathway {n!r} has {top} top units but the joint layer expects "
@@ -230,11 +249,22 @@ class MultimodalEncoder(nn.Module):
             raise TypeError(f"expected a fitted boltz.MultimodalDBN; got {type(mdbn).__name__}.")
         mdbn._check_fitted()
         dt = resolve_dtype(dtype)
-        pathways = {n: dbn_encoder(mdbn.pathways_[n], dt) for n in mdbn.views_}
+        from boltz.passthrough import Passthrough
+
+        pathways = {
+            n: PassthroughEncoder(pw.n_top_)
+            if isinstance(pw, Passthrough)
+            else dbn_encoder(pw, dt)
+            for n, pw in mdbn.pathways_.items()
+        }
         p = mdbn.joint_.model_.to_host()
         weights, vbias, start = {}, {}, 0
         for n in mdbn.views_:
-            stop = start + mdbn.pathways_[n].layers_[-1].n_hidden
+            stop = start + (
+                pathways[n].n_top
+                if isinstance(pathways[n], PassthroughEncoder)
+                else mdbn.pathways_[n].layers_[-1].n_hidden
+            )
             weights[n] = p["weights"][start:stop].T
             vbias[n] = p["visible_bias"][start:stop]
             start = stop

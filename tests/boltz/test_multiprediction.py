@@ -10,6 +10,7 @@ import boltz
 from boltz.dbn import DBN
 from boltz.multimodal import MultimodalDBN
 from boltz.multiprediction import MultiPredictionTrainer, ViewDecoder, rows_to_targets
+from boltz.passthrough import Passthrough
 
 
 def _rbm(n, **kw):
@@ -27,14 +28,16 @@ def _views(n=40, seed=0):
     }
 
 
-@pytest.mark.parametrize("missing", ["g", "b", "s"])
+@pytest.mark.parametrize("missing", ["g", "b", "s", "p"])
 def test_gradient_matches_finite_differences(missing):
     X = _views()
+    X["p"] = X["b"][:, ::-1].copy()
     m = MultimodalDBN(
         {
             "g": DBN([_rbm(4, visible="gaussian")]),
             "b": DBN([_rbm(4), _rbm(3)]),
             "s": DBN([_rbm(3, visible="softmax")]),
+            "p": Passthrough(dtype="float64"),
         },
         joint=_rbm(5),
         joint_training="likelihood",
@@ -44,12 +47,14 @@ def test_gradient_matches_finite_differences(missing):
     dec = {v: ViewDecoder([r.model_ for r in m.pathways_[v].layers_], be) for v in m.views_}
     tr = MultiPredictionTrainer(jm, dec, steps=3, learning_rate=1e-3, batch_size=8, rng=None)
     tops = be.asarray(m._tops(X))
-    first = m.pathways_[missing].layers_[0]
-    target, weight = rows_to_targets(first, X[missing], be)
+    if missing == "p":
+        target, weight = be.asarray(X["p"]), be.xp.ones(X["p"].shape[0])
+    else:
+        target, weight = rows_to_targets(m.pathways_[missing].layers_[0], X[missing], be)
     group = next(g for g in jm.groups if g.name == missing)
     vm, vs, hs = tr._forward(tops, group)
-    _, d_vm = dec[missing].loss_and_top_grad(vm, target, weight)
-    grads = tr._gradients(vs, hs, vm, d_vm, group)
+    _, dz = dec[missing].loss_and_preact_grad(vm, target, weight)
+    grads = tr._gradients(vs, hs, dz, group)
     rng = np.random.default_rng(1)
     eps = 1e-6
     for name in ("weights", "visible_bias", "hidden_bias"):

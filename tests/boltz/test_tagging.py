@@ -113,3 +113,18 @@ def test_logistic_scores_learn_a_separable_word_and_handle_constant_columns():
     assert np.all(s[:, 1] == -np.inf) and np.all(np.isfinite(s[:, 2]))
     r = annotation_scores(s, Y, n_words=1)
     assert r.n_words_present == 2
+
+
+def test_logistic_scores_equal_one_sklearn_regression_per_word():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 4))
+    Y = (X @ rng.normal(size=(4, 5)) + rng.normal(size=(150, 5)) > 0.5).astype(int)
+    Xq = rng.normal(size=(20, 4))
+    s = logistic_scores(X, Y, Xq, C=0.7)
+    sc = StandardScaler().fit(X)
+    for j in range(Y.shape[1]):
+        clf = LogisticRegression(C=0.7, tol=1e-10, max_iter=5000).fit(sc.transform(X), Y[:, j])
+        np.testing.assert_allclose(s[:, j], clf.decision_function(sc.transform(Xq)), atol=1e-4)

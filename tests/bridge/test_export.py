@@ -702,3 +702,25 @@ def test_importing_boltz_does_not_import_torch():
         "assert 'torch' in sys.modules"  # the check can see torch when it is imported
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_multimodal_with_a_passthrough_view_equals_transform():
+    from boltz.passthrough import Passthrough
+    from bridge.multimodal_export import PassthroughEncoder
+
+    rng = np.random.default_rng(4)
+    A = (rng.random((60, 9)) < 0.4).astype(float)
+    B = (rng.random((60, 5)) < 0.3).astype(float)
+    kw = dict(epochs=3, progress=False, random_state=0)
+    model = boltz.MultimodalDBN(
+        {"a": boltz.DBN([boltz.RBM(6, **kw)]), "b": Passthrough()},
+        joint=boltz.RBM(7, **kw),
+        finetune_epochs=2,
+        random_state=0,
+    ).fit({"a": A, "b": B})
+    enc = to_torch(model)
+    assert isinstance(enc.pathways["b"], PassthroughEncoder)
+    for given in ({"a": A}, {"b": B}, {"a": A, "b": B}):
+        with torch.no_grad():
+            out = enc({k: torch.as_tensor(v, dtype=torch.float32) for k, v in given.items()})
+        assert maxdiff(out, model.transform(given)) <= TOL32

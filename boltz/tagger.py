@@ -1,0 +1,446 @@
+"""Tag generation for any collection: a multimodal DBN built from the data it sees.
+
+:class:`Tagger` takes features ``X`` (one row per item: image features, blob
+tokens, ...) and tags ``Y`` (the same items' words: binary annotations or word
+counts), chooses the unit type of each view from its values, builds a
+:class:`boltz.MultimodalDBN` with the pathway ``"features"`` and the pathway
+``"tags"``, trains it, and scores every word for new items by generating the tags
+view from the features view through the joint layer
+(:meth:`boltz.MultimodalDBN.generate`).
+
+Unit types (:func:`infer_visible`): only 0/1 values -> ``"bernoulli"``;
+non-negative integers with some value above 1 -> ``"softmax"`` (replicated
+softmax, word counts); anything else -> ``"gaussian"`` (standardised inside the
+RBM).  Scores are then :mod:`boltz.tagging`'s input: annotate with the 5 best
+words, precision@k, and the baselines every tagger must beat.
+"""
+
+from __future__ import annotations
+
+import logging
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+
+from .dbn import DBN, check_int, check_seed
+from .errors import ConfigError, DataError, DataTypeError, NotFittedError
+from .multimodal import MultimodalDBN
+from .passthrough import Passthrough
+from .rbm import RBM
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Tagger", "check_tagging_data", "infer_visible"]
+
+_VISIBLES = ("auto", "bernoulli", "gaussian", "softmax")
+
+#: ``learning_rate="auto"`` for RBMs with Bernoulli visibles (the joint layer, upper
+#: layers, 0/1 data).  On a Corel5k validation split (500 of the 4,500 training
+#: images) 0.05 gave annotation F1 0.107 against 0.076 for boltz.RBM's generic 0.01;
+#: other unit types use boltz.RBM's "auto".
+BERNOULLI_LEARNING_RATE = 0.05
+
+
+def _values(X: Any) -> np.ndarray:
+    """The stored values of a dense or sparse matrix (for sparse: the non-zeros and 0)."""
+    if sp.issparse(X):
+        data = np.asarray(X.data)
+        return np.concatenate([data, [0.0]]) if X.nnz < X.shape[0] * X.shape[1] else data
+    return np.asarray(X).ravel()
+
+
+def infer_visible(X: Any, name: str = "X") -> str:
+    """The visible unit type that fits the values of ``X``.
+
+    Parameters
+    ----------
+    X : array-like or sparse, shape (n_samples, n_features)
+    name : str
+        Used in error messages.
+
+    Returns
+    -------
+    {"bernoulli", "softmax", "gaussian"}
+        "bernoulli" when every value is 0 or 1; "softmax" (word counts) when every
+        value is a non-negative integer and some exceed 1; "gaussian" otherwise.
+
+    Raises
+    ------
+    DataError
+        For non-finite values.
+    """
+    v = _values(X)
+    if not np.issubdtype(v.dtype, np.number) or v.dtype == np.bool_:
+        v = v.astype(np.float64)
+    if not np.isfinite(v).all():
+        raise DataError(f"{name} has NaN or infinite values; tags and features must be finite.")
+    if np.isin(v, (0, 1)).all():
+        return "bernoulli"
+    if (v >= 0).all() and (v == np.round(v)).all():
+        return "softmax"
+    return "gaussian"
+
+
+def _as_matrix(X: Any, name: str) -> Any:
+    if X is None:
+        raise DataTypeError(f"{name} is missing (None); expected a 2-D array.")
+    if sp.issparse(X):
+        X = sp.csr_matrix(X)
+    else:
+        try:
+            X = np.asarray(X)
+        except Exception as e:  # ragged lists and the like
+            raise DataTypeError(f"{name} could not be read as an array: {e}") from e
+        if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
+            raise DataTypeError(f"{name} must hold numbers; got dtype {X.dtype}.")
+    if X.ndim != 2:
+        raise DataError(f"{name} must be 2-D (n_items, n_columns); got shape {X.shape}.")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise DataError(f"{name} is empty (shape {X.shape}).")
+    return X
+
+
+def check_tagging_data(
+    X_train: Any,
+    Y_train: Any,
+    X_test: Any = None,
+    Y_test: Any = None,
+    words: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """Validate a tagging collection and say which unit types fit it.
+
+    Parameters
+    ----------
+    X_train : array-like or sparse, shape (n_train, d)
+        Features of the training items.
+    Y_train : array-like or sparse, shape (n_train, V)
+        Their tags: 0/1 annotations or non-negative word counts.
+    X_test : array-like or sparse, shape (n_test, d), optional
+    Y_test : array-like or sparse, shape (n_test, V), optional
+    words : sequence of V names, optional
+
+    Returns
+    -------
+    dict
+        ``X_train``, ``Y_train``, ``X_test``, ``Y_test`` (as arrays / CSR), ``words``
+        (list of str; column indices when not given), ``features_visible`` and
+        ``tags_visible``.
+
+    Raises
+    ------
+    DataError, DataTypeError
+        With the array and the reason (shapes, row counts, negative or fractional
+        tags, tags that never occur, non-finite values, a words list of the wrong
+        length).
+    """
+    Xtr = _as_matrix(X_train, "X_train")
+    Ytr = _as_matrix(Y_train, "Y_train")
+    if Xtr.shape[0] != Ytr.shape[0]:
+        raise DataError(
+            f"X_train has {Xtr.shape[0]} rows but Y_train has {Ytr.shape[0]}; row i of both "
+            "must be the same item."
+        )
+    if Xtr.shape[0] < 2:
+        raise DataError(f"need at least 2 training items; got {Xtr.shape[0]}.")
+    tags_visible = infer_visible(Ytr, "Y_train")
+    if tags_visible == "gaussian":
+        raise DataError(
+            "Y_train must hold tags: 0/1 annotations or non-negative integer word counts; "
+            "it has negative or fractional values."
+        )
+    if sp.issparse(Ytr):
+        per_word = np.asarray((Ytr > 0).sum(axis=0)).ravel()
+    else:
+        per_word = (Ytr > 0).sum(axis=0)
+    if not per_word.any():
+        raise DataError("Y_train has no tag at all (every entry is 0).")
+    features_visible = infer_visible(Xtr, "X_train")
+    out: dict[str, Any] = {"X_train": Xtr, "Y_train": Ytr, "X_test": None, "Y_test": None}
+    if X_test is not None:
+        Xte = _as_matrix(X_test, "X_test")
+        if Xte.shape[1] != Xtr.shape[1]:
+            raise DataError(f"X_test has {Xte.shape[1]} features but X_train has {Xtr.shape[1]}.")
+        infer_visible(Xte, "X_test")  # finite values
+        out["X_test"] = Xte
+    if Y_test is not None:
+        if X_test is None:
+            raise DataError("Y_test is given without X_test.")
+        Yte = _as_matrix(Y_test, "Y_test")
+        if Yte.shape != (out["X_test"].shape[0], Ytr.shape[1]):
+            raise DataError(
+                f"Y_test must have shape {(out['X_test'].shape[0], Ytr.shape[1])} "
+                f"(X_test's rows, Y_train's columns); got {Yte.shape}."
+            )
+        if infer_visible(Yte, "Y_test") == "gaussian":
+            raise DataError("Y_test has negative or fractional values; it must hold tags.")
+        out["Y_test"] = Yte
+    V = Ytr.shape[1]
+    if words is None:
+        names = [str(j) for j in range(V)]
+    else:
+        names = [str(w) for w in np.asarray(words, dtype=object).ravel()]
+        if len(names) != V:
+            raise DataError(f"words has {len(names)} names but Y_train has {V} columns.")
+    out.update(words=names, features_visible=features_visible, tags_visible=tags_visible)
+    return out
+
+
+def _dense_unless(X: Any, visible: str) -> Any:
+    """Sparse input densified unless it feeds replicated-softmax units."""
+    return X.toarray() if sp.issparse(X) and visible != "softmax" else X
+
+
+def _widths(value: Any, name: str) -> tuple[int, ...]:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)):
+        raise ConfigError(f"{name} must be an int or a tuple of ints; got {value!r}.")
+    return tuple(check_int(f"{name}[{i}]", w, 1) for i, w in enumerate(value))
+
+
+class Tagger(BaseEstimator):
+    """Generate tags from features with a multimodal DBN built to fit the data.
+
+    Parameters
+    ----------
+    features_hidden : int or tuple of int or "auto", default "auto"
+        Widths of the features pathway, bottom first.  ``()``: none -- 0/1 features
+        are the joint layer's visible units themselves.  "auto": ``()`` for 0/1
+        features, ``(512,)`` otherwise.
+    tags_hidden : int or tuple of int or "auto", default "auto"
+        Widths of the tags pathway.  ``()``: none -- binary tags are the joint
+        layer's visible units themselves (count tags need at least one layer).
+        "auto": ``()`` for 0/1 tags, ``(512,)`` for word counts.
+    joint_hidden : int, default 512
+        Units of the joint layer.
+    features_visible, tags_visible : {"auto", "bernoulli", "gaussian", "softmax"}
+        Unit type of each view's data; "auto" reads it off the values
+        (:func:`infer_visible`).
+    epochs : int, default 30
+        CD / PCD epochs of every RBM.
+    learning_rate : float or "auto", default "auto"
+        Of every RBM.  "auto": :data:`BERNOULLI_LEARNING_RATE` for Bernoulli
+        visibles, :class:`boltz.RBM`'s "auto" for Gaussian and replicated-softmax ones.
+    persistent : bool, default True
+        PCD (True) or CD-1.
+    batch_size : int, default 64
+    finetune_epochs, finetune_learning_rate, inference_steps, validation_fraction
+        The joint layer's multi-prediction training (:class:`boltz.MultimodalDBN`).
+    random_state : None or int
+    progress : bool or "auto"
+
+    Attributes
+    ----------
+    model_ : boltz.MultimodalDBN
+        The fitted model, pathways ``"features"`` and ``"tags"``.
+    features_visible_, tags_visible_ : str
+        The unit types in use.
+    n_features_in_, n_tags_ : int
+    """
+
+    def __init__(
+        self,
+        features_hidden: Any = "auto",
+        tags_hidden: Any = "auto",
+        joint_hidden: int = 512,
+        *,
+        features_visible: str = "auto",
+        tags_visible: str = "auto",
+        epochs: int = 30,
+        learning_rate: Any = "auto",
+        persistent: bool = True,
+        batch_size: int = 64,
+        finetune_epochs: int = 50,
+        finetune_learning_rate: float = 0.001,
+        inference_steps: int = 5,
+        validation_fraction: float = 0.1,
+        random_state: Any = None,
+        progress: Any = "auto",
+    ) -> None:
+        self.features_hidden = features_hidden
+        self.tags_hidden = tags_hidden
+        self.joint_hidden = joint_hidden
+        self.features_visible = features_visible
+        self.tags_visible = tags_visible
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.persistent = persistent
+        self.batch_size = batch_size
+        self.finetune_epochs = finetune_epochs
+        self.finetune_learning_rate = finetune_learning_rate
+        self.inference_steps = inference_steps
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.progress = progress
+
+    # ---------------------------------------------------------------- build
+    def _rbm(self, n_hidden: int, visible: str, seed: Any) -> RBM:
+        lr = self.learning_rate
+        if lr == "auto" and visible == "bernoulli":
+            lr = BERNOULLI_LEARNING_RATE
+        return RBM(
+            n_hidden,
+            visible=visible,
+            persistent=self.persistent,
+            learning_rate=lr,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            progress=self.progress,
+            random_state=seed,
+        )
+
+    def _pathway(self, widths: tuple[int, ...], visible: str, seed: Any) -> DBN | Passthrough:
+        if not widths:
+            return Passthrough()
+        layers = [
+            self._rbm(w, visible if i == 0 else "bernoulli", None if seed is None else seed + i)
+            for i, w in enumerate(widths)
+        ]
+        return DBN(layers)
+
+    def build(self, features_visible: str, tags_visible: str) -> MultimodalDBN:
+        """The unfitted multimodal DBN for data of these unit types.
+
+        Parameters
+        ----------
+        features_visible, tags_visible : {"bernoulli", "gaussian", "softmax"}
+
+        Returns
+        -------
+        boltz.MultimodalDBN
+        """
+        for name, v in (
+            ("features_visible", self.features_visible),
+            ("tags_visible", self.tags_visible),
+        ):
+            if v not in _VISIBLES:
+                raise ConfigError(f"{name} must be one of {list(_VISIBLES)}; got {v!r}.")
+        check_seed(self.random_state)
+        check_int("joint_hidden", self.joint_hidden, 1)
+        if self.features_hidden == "auto":
+            fw: tuple[int, ...] = () if features_visible == "bernoulli" else (512,)
+        else:
+            fw = _widths(self.features_hidden, "features_hidden")
+        if self.tags_hidden == "auto":
+            tw: tuple[int, ...] = () if tags_visible == "bernoulli" else (512,)
+        else:
+            tw = _widths(self.tags_hidden, "tags_hidden")
+        if not fw and features_visible != "bernoulli":
+            raise ConfigError(
+                f"features_hidden=() needs 0/1 features; these are {features_visible}: "
+                "give the features pathway at least one layer."
+            )
+        if not tw and tags_visible != "bernoulli":
+            raise ConfigError(
+                f"tags_hidden=() needs 0/1 tags; these are {tags_visible}: give the tags "
+                "pathway at least one layer."
+            )
+        seed = self.random_state
+        s = None if seed is None else int(seed) * 1000
+        return MultimodalDBN(
+            {
+                "features": self._pathway(fw, features_visible, s),
+                "tags": self._pathway(tw, tags_visible, None if s is None else s + 100),
+            },
+            joint=self._rbm(int(self.joint_hidden), "bernoulli", None if s is None else s + 200),
+            inference_steps=self.inference_steps,
+            finetune_epochs=self.finetune_epochs,
+            finetune_learning_rate=self.finetune_learning_rate,
+            validation_fraction=self.validation_fraction,
+            random_state=seed,
+        )
+
+    # ---------------------------------------------------------------- fit
+    def fit(self, X: Any, Y: Any) -> Tagger:
+        """Train on the features ``X`` and tags ``Y`` of the same items.
+
+        Parameters
+        ----------
+        X : array-like or sparse, shape (n_items, n_features)
+        Y : array-like or sparse, shape (n_items, n_tags)
+            0/1 annotations or word counts.
+
+        Returns
+        -------
+        self
+        """
+        data = check_tagging_data(X, Y)
+        fv = data["features_visible"] if self.features_visible == "auto" else self.features_visible
+        tv = data["tags_visible"] if self.tags_visible == "auto" else self.tags_visible
+        model = self.build(fv, tv)
+        model.fit(
+            {
+                "features": _dense_unless(data["X_train"], fv),
+                "tags": _dense_unless(data["Y_train"], tv),
+            }
+        )
+        self._set_model(model)
+        return self
+
+    def _set_model(self, model: MultimodalDBN) -> None:
+        def unit(pw: Any) -> str:
+            return "bernoulli" if isinstance(pw, Passthrough) else pw.layers_[0].unit_.name
+
+        def width(pw: Any) -> int:
+            return int(
+                pw.n_features_in_ if isinstance(pw, Passthrough) else pw.layers_[0].n_features_in_
+            )
+
+        self.model_ = model
+        self.features_visible_ = unit(model.pathways_["features"])
+        self.tags_visible_ = unit(model.pathways_["tags"])
+        self.n_features_in_ = width(model.pathways_["features"])
+        self.n_tags_ = width(model.pathways_["tags"])
+
+    @classmethod
+    def from_model(cls, model: MultimodalDBN) -> Tagger:
+        """A fitted Tagger around a fitted MultimodalDBN with views "features", "tags"."""
+        if not isinstance(model, MultimodalDBN):
+            raise ConfigError(f"expected a MultimodalDBN; got {type(model).__name__}.")
+        model._check_fitted()
+        if set(model.views_) != {"features", "tags"}:
+            raise ConfigError(
+                f"a tagger's model has the pathways 'features' and 'tags'; got {model.views_}."
+            )
+        t = cls(inference_steps=model.inference_steps)
+        t._set_model(model)
+        return t
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This Tagger is not fitted yet; call fit(X, Y) first.")
+
+    # ---------------------------------------------------------------- predict
+    def decision_function(self, X: Any) -> np.ndarray:
+        """A score per tag for every item: the generated tags' mean-field probabilities.
+
+        Parameters
+        ----------
+        X : array-like or sparse, shape (n_items, n_features_in_)
+
+        Returns
+        -------
+        ndarray, shape (n_items, n_tags_)
+            Bernoulli tags: P(tag | features); count tags: word probabilities
+            (rows sum to 1).
+        """
+        self._check_fitted()
+        X = _dense_unless(X, self.features_visible_)
+        return self.model_.generate("tags", given={"features": X})
+
+    def predict(self, X: Any, n_words: int = 5) -> np.ndarray:
+        """0/1 annotations: the ``n_words`` best tags of every item, shape (n_items, n_tags_)."""
+        S = self.decision_function(X)
+        k = min(check_int("n_words", n_words, 1), S.shape[1])
+        out = np.zeros(S.shape, dtype=np.int8)
+        np.put_along_axis(out, np.argsort(-S, axis=1, kind="stable")[:, :k], 1, axis=1)
+        return out
+
+    def save(self, path: Any) -> Any:
+        """Save the model (a MultimodalDBN checkpoint; reload with :meth:`from_model`)."""
+        self._check_fitted()
+        return self.model_.save(path)
