@@ -173,7 +173,7 @@ class Trainer:
         self.monitor_size = int(monitor_size)
         self.monitor = monitor
         self.monitor_seed = monitor_seed or np.random.SeedSequence()
-        self._monitor_cache: dict[str, tuple[np.ndarray, Any]] = {}
+        self._monitor_cache: dict[tuple[str, int, int], tuple[np.ndarray, Any]] = {}
         self.ais_every = int(ais_every)
         self.ais_fn = ais_fn
         self.progress = progress
@@ -188,12 +188,14 @@ class Trainer:
 
         Moved to the device once per fit and reused every epoch.
         """
-        hit = self._monitor_cache.get(which)
-        if hit is None or len(hit[0]) != m:
+        key = (which, id(X), m)
+        hit = self._monitor_cache.get(key)
+        if hit is None:
             n = X.shape[0]
             rows = np.unique(np.linspace(0, n - 1, m).astype(np.int64))
             hit = (rows, self.preprocess(take_rows(X, rows)))
-            self._monitor_cache[which] = hit
+            self._monitor_cache = {k: v for k, v in self._monitor_cache.items() if k[0] != which}
+            self._monitor_cache[key] = hit
         return hit
 
     def _epoch_rng(self, epoch: int) -> np.random.Generator:
