@@ -471,7 +471,7 @@ class RBM(TransformerMixin, BaseEstimator):
 
     def _trainer(self) -> Trainer:
         def ais_fn(rows: Any) -> float:
-            return self.log_likelihood(rows, method="ais", n_runs=32, n_betas=2000)
+            return self.log_likelihood(rows, method="ais", n_runs=32, n_betas=2000, progress=False)
 
         return Trainer(
             self.model_,
