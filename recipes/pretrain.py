@@ -74,7 +74,14 @@ __all__ = [
 
 #: RBM keywords the recipe sets itself (not allowed in a config).
 RUNTIME_KEYS = frozenset({"callbacks", "checkpoint", "checkpoint_every", "warm_start", "progress"})
-_NONE_DEFAULTS = {"n_chains": "int", "lr_decay": "float", "sparsity_target": "float"}
+#: Keys whose default is not of their config type (None, or learning_rate's "auto":
+#: leave the key out of a layer table for the per-unit default).
+_NONE_DEFAULTS = {
+    "n_chains": "int",
+    "lr_decay": "float",
+    "sparsity_target": "float",
+    "learning_rate": "float",
+}
 
 
 def _toml_type(name: str, default: Any) -> str:
