@@ -9,12 +9,18 @@ articles); the 693 test pairs likewise (347 + 346).  Image: SIFT-128 bag of visu
 words, z-scored; text: bag of words over the 2,000 most frequent training words
 (log1p, L2-normalised rows, centred, one global scale; as docs/models_ae.md).
 
-DM2C (``bridge.models.dm2c.DM2C``): modality autoencoders pretrained alone, then
-cross-modal generators G_it / G_ti with L1 cycle-consistency (λ1) and WGAN-GP
-critics in the two latent spaces, reconstruction weighted by λ2; every sample is
-mapped into the image latent space (a text via G_ti) and k-means (10 clusters, 20
-restarts) is run on the unified codes of the training set; test samples go to the
-nearest centre.
+20 % of the training pairs (``--val-fraction``) are held out, mixed the same way, as
+the validation set (218 + 217 samples); DM2C and the baselines are fitted on the rest
+(869 + 869).
+
+DM2C (``bridge.models.dm2c.DM2C``), both trainings (``--trainings``): ``"paper"``
+(the equations, WGAN-GP, Adam) and ``"authors"`` (their code: BatchNorm, input-space
+cycle term, encoder gradients, clipped WGAN critics, RMSprop; 100 + 100 epochs here,
+``--authors-pretrain-epochs`` / ``--authors-epochs``).  Every trained model is scored
+unified into the image space (texts via G_ti) and into the text space (images via
+G_it; k-means, 10 clusters, 20 restarts, on the training codes; held-out samples go
+to the nearest centre).  On the validation split only (mean of ACC and NMI over the
+seeds) the recipe chooses the space per training, then the training.
 
 Baselines on the same features and mixed sets (k-means, 10 clusters, 20 restarts):
   kmeans_concat    every sample as [image features, text features] with the missing
@@ -26,22 +32,20 @@ Baselines on the same features and mixed sets (k-means, 10 clusters, 20 restarts
                    k-means in a 10-d CCA space fitted on the *paired* training
                    articles (relative ridge 1e-4 / 0.1): an oracle with pairing
                    information DM2C does not get
-and, from the same trained DM2C networks, dm2c_textspace: every sample mapped into
-the *text* latent space instead (images through G_it), k-means there.
 
-metrics.json (flat keys; M a method: dm2c, dm2c_textspace, kmeans_concat,
-kmeans_image, kmeans_text, cca_paired, cca_paired_ridge; S the split: train (the
-clustered mixed set) or test (assigned to the learned centres); X one of acc, nmi,
-ari, f_score, purity):
-  M_S_X             mean over the seeds
-  M_S_X_std         standard deviation over the seeds (0 for one seed)
-  dm2c_S_image_X, dm2c_S_text_X
-                    DM2C scored on the image / text samples of the mixed set alone
-  seeds             the model seeds (split seed --seed, models --seed .. --seed+n-1)
-  dm2c_fit_seconds, dm2c_fit_cpu_seconds
-                    mean training time per seed (wall clock / CPU time of the process)
-  n_train_image, n_train_text, n_test_image, n_test_text
-  wall_seconds
+metrics.json (flat keys; S the split: train (the clustered mixed set), val or test
+(assigned to the learned centres); X one of acc, nmi, ari, f_score, purity; T a
+training; U image or text):
+  dm2c_T_Uspace_S_X         DM2C training T unified in the U latent space
+  dm2c_T_Uspace_S_{image,text}_X
+                            the same scored on one modality's samples alone
+  dm2c_T_S_X, dm2c_S_X      the space chosen for T / the training chosen (validation)
+  selected_unify_T, selected_training, trainings
+  kmeans_concat_S_X, kmeans_image_S_X, kmeans_text_S_X, cca_paired_S_X,
+  cca_paired_ridge_S_X      the baselines
+  every score also as ..._std (standard deviation over the seeds; 0 for one seed)
+  seeds, dm2c_T_fit_seconds, dm2c_T_fit_cpu_seconds (mean per seed, wall / CPU),
+  n_{train,val,test}_{image,text}, wall_seconds
 Also results.md (the table beside the paper's) and clusters.png.
 """
 
