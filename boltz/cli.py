@@ -20,7 +20,7 @@ __all__ = ["main"]
 
 RECIPES = {
     "pretrain": ("recipes.pretrain", "greedy pretraining of RBM stacks / multimodal DBN from TOML"),
-    "tags": ("recipes.tags", "Gibbs-sampling tag generation on Wikipedia"),
+    "tags": ("recipes.tags", "tags generated from features: Wikipedia, Corel5k or your own .npz"),
     "hrl": ("recipes.hrl", "the HRL reproduction with its ablations"),
     "compare": ("recipes.compare", "every cross-modal method on one split"),
     "drumn": ("recipes.drumn", "DRUMN on Wikipedia: complete, incomplete and anomalous data"),

@@ -170,6 +170,8 @@ class MultimodalDBN(BaseEstimator):
         The views multi-prediction hides and infers (and scores on validation);
         default every view.  A model used only to generate one view from the others
         (a tagger) trains for that alone, e.g. ``["tags"]``.
+    finetune_weight_decay : float, default 0.0
+        L2 penalty on the joint weights during multi-prediction.
     validation_fraction : float, default 0.1
         Without ``X_val``, the share of the rows held out of the multi-prediction
         updates to choose the best epoch (the pathways and the joint pretraining see
@@ -222,6 +224,7 @@ class MultimodalDBN(BaseEstimator):
         finetune_epochs: int = 50,
         finetune_learning_rate: float = 0.001,
         finetune_views: Sequence[str] | None = None,
+        finetune_weight_decay: float = 0.0,
         validation_fraction: float = 0.1,
         n_jobs: int | None = None,
         random_state: Any = None,
@@ -233,6 +236,7 @@ class MultimodalDBN(BaseEstimator):
         self.finetune_epochs = finetune_epochs
         self.finetune_learning_rate = finetune_learning_rate
         self.finetune_views = finetune_views
+        self.finetune_weight_decay = finetune_weight_decay
         self.validation_fraction = validation_fraction
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -291,6 +295,9 @@ class MultimodalDBN(BaseEstimator):
                 f"finetune_views must be None or a non-empty list of view names from "
                 f"{list(pw)}; got {fv!r}."
             )
+        wd = self.finetune_weight_decay
+        if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not 0 <= wd < math.inf:
+            raise ConfigError(f"finetune_weight_decay must be a number >= 0; got {wd!r}.")
         vf = self.validation_fraction
         if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
             raise ConfigError(f"validation_fraction must be in [0, 1); got {vf!r}.")
@@ -465,6 +472,7 @@ class MultimodalDBN(BaseEstimator):
             batch_size=self.joint_.batch_size,
             rng=rng,
             targets=None if self.finetune_views is None else list(self.finetune_views),
+            weight_decay=float(self.finetune_weight_decay),
         )
         logger.info("MultimodalDBN: multi-prediction training of the joint layer")
         v_tops, v_target = sources(X_val, Z_val, val_rows)
@@ -755,6 +763,7 @@ class MultimodalDBN(BaseEstimator):
                     "inference_steps": int(self.inference_steps),
                     "finetune_epochs": int(self.finetune_epochs),
                     "finetune_learning_rate": float(self.finetune_learning_rate),
+                    "finetune_weight_decay": float(self.finetune_weight_decay),
                     "finetune_views": None
                     if self.finetune_views is None
                     else [str(v) for v in self.finetune_views],

@@ -36,6 +36,8 @@ MODULES = [
     ),
     ("boltz.multiprediction", ["MultiPredictionTrainer", "ViewDecoder"]),
     ("boltz.tagging", None),  # None: the module's __all__
+    ("boltz.tagger", None),
+    ("boltz.passthrough", None),
     (
         "boltz.errors",
         [

@@ -66,3 +66,27 @@ def test_finetune_views_are_validated():
     )
     with pytest.raises(boltz.ConfigError, match="finetune_views"):
         m.fit({"a": A, "b": B})
+
+
+def test_finetune_weight_decay_is_validated_and_shrinks_weights():
+    A, B = _data(80)
+    kw = dict(epochs=2, progress=False, random_state=0)
+    bad = boltz.MultimodalDBN(
+        {"a": Passthrough(), "b": Passthrough()}, boltz.RBM(4, **kw), finetune_weight_decay=-1
+    )
+    with pytest.raises(boltz.ConfigError, match="finetune_weight_decay"):
+        bad.fit({"a": A, "b": B})
+
+    def norm(wd):
+        m = boltz.MultimodalDBN(
+            {"a": Passthrough(), "b": Passthrough()},
+            boltz.RBM(6, **kw),
+            finetune_epochs=20,
+            finetune_learning_rate=0.01,
+            finetune_weight_decay=wd,
+            validation_fraction=0,
+            random_state=0,
+        ).fit({"a": A, "b": B})
+        return float(np.abs(m.joint_.model_.to_host()["weights"]).sum())
+
+    assert norm(1.0) < 0.9 * norm(0.0)

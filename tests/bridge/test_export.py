@@ -720,7 +720,7 @@ def test_multimodal_with_a_passthrough_view_equals_transform():
     ).fit({"a": A, "b": B})
     enc = to_torch(model)
     assert isinstance(enc.pathways["b"], PassthroughEncoder)
-    for given in ({"a": A}, {"b": B}, {"a": A, "b": B}):
+    for views in ({"a": A}, {"b": B}, {"a": A, "b": B}):
         with torch.no_grad():
-            out = enc({k: torch.as_tensor(v, dtype=torch.float32) for k, v in given.items()})
-        assert maxdiff(out, model.transform(given)) <= TOL32
+            out = enc({k: torch.as_tensor(v, dtype=torch.float32) for k, v in views.items()})
+        assert maxdiff(out, model.transform(views)) <= TOL32
