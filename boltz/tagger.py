@@ -236,8 +236,10 @@ class Tagger(BaseEstimator):
         CD-1 for Gaussian and replicated-softmax ones (PCD with mean-field Gaussian
         visibles diverged on the Wikipedia SIFT features, weight decay or not).
     batch_size : int, default 64
-    finetune_epochs, finetune_learning_rate, inference_steps, validation_fraction
+    finetune_epochs, finetune_learning_rate, finetune_weight_decay
         The joint layer's multi-prediction training (:class:`boltz.MultimodalDBN`).
+    inference_steps, validation_fraction
+        As in :class:`boltz.MultimodalDBN`.
     random_state : None or int
     progress : bool or "auto"
 
@@ -264,6 +266,7 @@ class Tagger(BaseEstimator):
         batch_size: int = 64,
         finetune_epochs: int = 50,
         finetune_learning_rate: float = 0.001,
+        finetune_weight_decay: float = 0.0,
         inference_steps: int = 5,
         validation_fraction: float = 0.1,
         random_state: Any = None,
@@ -280,6 +283,7 @@ class Tagger(BaseEstimator):
         self.batch_size = batch_size
         self.finetune_epochs = finetune_epochs
         self.finetune_learning_rate = finetune_learning_rate
+        self.finetune_weight_decay = finetune_weight_decay
         self.inference_steps = inference_steps
         self.validation_fraction = validation_fraction
         self.random_state = random_state
@@ -359,6 +363,7 @@ class Tagger(BaseEstimator):
             inference_steps=self.inference_steps,
             finetune_epochs=self.finetune_epochs,
             finetune_learning_rate=self.finetune_learning_rate,
+            finetune_weight_decay=self.finetune_weight_decay,
             validation_fraction=self.validation_fraction,
             random_state=seed,
         )

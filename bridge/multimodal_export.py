@@ -252,9 +252,7 @@ class MultimodalEncoder(nn.Module):
         from boltz.passthrough import Passthrough
 
         pathways = {
-            n: PassthroughEncoder(pw.n_top_)
-            if isinstance(pw, Passthrough)
-            else dbn_encoder(pw, dt)
+            n: PassthroughEncoder(pw.n_top_) if isinstance(pw, Passthrough) else dbn_encoder(pw, dt)
             for n, pw in mdbn.pathways_.items()
         }
         p = mdbn.joint_.model_.to_host()
