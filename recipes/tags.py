@@ -274,8 +274,8 @@ def _class_accuracies(data: dict[str, Any], S: np.ndarray) -> dict[str, float]:
     text = LogisticRegression(C=10.0, max_iter=2000).fit(freqs(data["Y_train"]), ex["y_train"])
     image = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000))
     image.fit(_dense(data["X_train"]), ex["y_train"])
-    P = np.exp(S - S.max(1, keepdims=True))
-    P /= P.sum(1, keepdims=True)
+    P = np.maximum(S, 0.0)  # word probabilities (softmax tags) or presence probabilities
+    P = P / np.maximum(P.sum(1, keepdims=True), 1e-12)
     return {
         "generated_text_accuracy": float(text.score(P, ex["y_test"])),
         "real_text_accuracy": float(text.score(freqs(data["Y_test"]), ex["y_test"])),
