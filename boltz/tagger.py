@@ -238,7 +238,11 @@ class Tagger(BaseEstimator):
     batch_size : int, default 64
     finetune_epochs, finetune_learning_rate, finetune_weight_decay
         The joint layer's multi-prediction training (:class:`boltz.MultimodalDBN`).
-    inference_steps, validation_fraction
+    inference_steps : int, default 10
+        Mean-field alternations, in multi-prediction training and in generation.  On
+        a Corel5k validation split 10 beat 5 for two seeds (F1 0.102 / 0.096 against
+        0.098 / 0.085).
+    validation_fraction
         As in :class:`boltz.MultimodalDBN`.
     random_state : None or int
     progress : bool or "auto"
@@ -267,7 +271,7 @@ class Tagger(BaseEstimator):
         finetune_epochs: int = 50,
         finetune_learning_rate: float = 0.001,
         finetune_weight_decay: float = 0.0,
-        inference_steps: int = 5,
+        inference_steps: int = 10,
         validation_fraction: float = 0.1,
         random_state: Any = None,
         progress: Any = "auto",
