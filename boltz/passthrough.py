@@ -135,8 +135,10 @@ class Passthrough(BaseEstimator):
 
     # ------------------------------------------------------------------ device passes
     def _input(self, rows: Any) -> tuple[Any, Backend]:
+        """Rows already validated by :meth:`check_input` -> a device batch."""
         be = get_backend("cpu", self.dtype)
-        return be.asarray(self.check_input(rows, "X")), be
+        x = rows.toarray() if sp.issparse(rows) else rows
+        return be.asarray(np.asarray(x, dtype=np.dtype(self.dtype))), be
 
     def _up(self, v: Any, be: Backend, stop: int) -> tuple[Any, Backend]:
         return v, be
