@@ -22,9 +22,13 @@ reconstruction term ``L_R`` depends on the variant:
 
 Minimising ``L_C`` alone would shrink both codes to one point; the reconstruction
 term (and bounded sigmoid codes) keeps them informative, so α must stay below 1
-(Feng et al. tune it; 0.2 here by default).  Squared errors are summed over features
-per sample (the paper's ``||.||^2``), so with views of very different widths the
-wider one dominates ``L_R``.
+(Feng et al. tune it; 0.2 here by default).  With ``loss_scale="sum"`` squared
+errors are summed over features per sample (the paper's ``||.||^2``), so with views
+of very different widths the wider one dominates ``L_R`` and ``L_R`` (thousands of
+terms) dwarfs ``L_C`` (one term per code unit): α then barely moves the balance.
+``loss_scale="mean"`` averages each reconstruction over its view's features and
+``L_C`` over the code units, so every term is a per-unit error and α weighs
+comparable quantities whatever the widths.
 
 The paper feeds the networks with RBM-pretrained features (a Gaussian RBM for the
 image, a replicated-softmax RBM for the text); ``pretrained={view: boltz.DBN}``
@@ -122,6 +126,10 @@ class CorrAE(TorchMultiViewModel):
     code_activation : {"sigmoid", "tanh", "relu", "linear"}, default "sigmoid"
         Of the code layers.  A bounded one keeps the code-distance loss from being
         lowered by merely shrinking the codes.
+    loss_scale : {"sum", "mean"}, default "sum"
+        "sum": each term summed over its units (the paper's squared norms); "mean":
+        each reconstruction averaged over its view's features and the code distance
+        over the code units (see the module docstring).
     pretrained : dict[str, boltz.DBN], optional
         Fitted DBNs initialising a view's encoder and decoders (``hidden`` ignored
         for it).
@@ -160,6 +168,7 @@ center, device, random_state, progress
         hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,),
         activation: str = "sigmoid",
         code_activation: str = "sigmoid",
+        loss_scale: str = "sum",
         pretrained: Mapping[str, Any] | None = None,
         epochs: int = 100,
         batch_size: int = 64,
@@ -179,6 +188,7 @@ center, device, random_state, progress
         self.hidden = hidden
         self.activation = activation
         self.code_activation = code_activation
+        self.loss_scale = loss_scale
         self.pretrained = pretrained
         self.epochs = epochs
         self.batch_size = batch_size
@@ -204,6 +214,8 @@ center, device, random_state, progress
             )
         check_activation(self.activation)
         check_activation(self.code_activation, "code_activation")
+        if self.loss_scale not in ("sum", "mean"):
+            raise ConfigError(f"loss_scale must be 'sum' or 'mean'; got {self.loss_scale!r}.")
         check_pretrained(self.pretrained)
 
     def _raw_views(self) -> frozenset[str]:
@@ -242,11 +254,12 @@ center, device, random_state, progress
     ) -> torch.Tensor:
         xs = [batch[k] for k in self.view_names_]
         z = [module.code(i, x) for i, x in enumerate(xs)]
+        mean = self.loss_scale == "mean"
         rec = [
-            dec.loss(module.top(j, z[s]), xs[t])
+            dec.loss(module.top(j, z[s]), xs[t]) / (xs[t].shape[1] if mean else 1)
             for j, (dec, (s, t)) in enumerate(zip(module.decoders, module.pairs))
         ]
-        corr = (z[0] - z[1]).pow(2).sum(1)
+        corr = (z[0] - z[1]).pow(2).sum(1) / (z[0].shape[1] if mean else 1)
         a = self.alpha
         return ((1 - a) * torch.stack(rec).sum(0) + a * corr).mean()
 

@@ -74,6 +74,18 @@ codes otherwise mostly sees their common positive offset).
 ``"no_srbm"``    only the mutual representation, no joint AE: ``M_v`` -> FF -> BAEs.
 ``"no_mdbn"``    only the friendly representation, no joint AE: ``F_v`` -> FF -> BAEs.
 
+**The paper's literal reading** (``mutual_from="pair"``, a *diagnostic*, not a
+retrieval method).  Eqs. (12)-(13) define ``X_mutual^image`` as the joint layer
+``h^(3)`` inferred from the **text** ``v_t`` ("which can generate the image"), and
+``X_mutual^text`` from the image.  With ``mutual_from="pair"`` each view's mutual part
+is computed from its *paired* other view: ``M_image = P(h_joint | x_text)``,
+``M_text = P(h_joint | x_image)``, in training and in :meth:`transform`, which then
+needs both views of every row.  A query image is thereby represented partly by its
+own caption -- the partner that a cross-modal query is supposed to find -- so its
+retrieval scores leak the answer and are not comparable with any single-view
+method.  The default ``mutual_from="self"`` (``M_v`` from ``v`` alone) is the
+non-leaking reading.
+
 **Reuse.** Step 1 is the slow part.  :class:`HRLStage1` holds the fitted SRBMs and
 MDBN; pass it as ``stage1=`` to every variant (it caches its features per input
 array).  ``reuse=`` a fitted :class:`HRL` copies the trained torch stages the two
@@ -135,11 +147,14 @@ from ._torch_utils import (
     train_loop,
 )
 
-__all__ = ["HRL", "VARIANTS", "HRLStage1"]
+__all__ = ["HRL", "MUTUAL_FROM", "VARIANTS", "HRLStage1"]
 
 logger = logging.getLogger(__name__)
 
 VARIANTS = ("hrl", "joint", "no_bae", "no_ff", "no_ff_bae", "no_srbm", "no_mdbn")
+#: ``HRL(mutual_from=...)``: "self" (single-view, the default) or "pair" (the paper's
+#: literal eqs. 12-13: each view's mutual part from its paired other view; leaks).
+MUTUAL_FROM = ("self", "pair")
 UNITS = ("gaussian", "softmax", "bernoulli")
 _STAGES = {"stage1": 1, "joint_ae": 2, "ff": 3, "bae": 4, "split": 5}
 
@@ -325,11 +340,15 @@ class HRLStage1:
         the codes worse for retrieval (validation MAP of HRL 0.294 / 0.287 / 0.157 after 5 /
         10 / 20 epochs, docs/hrl.md).
     batch_size : int, default 64
-    learning_rate : dict[str, float], optional
+    learning_rate : dict[str, float or "auto"], optional
         Per unit type (``"gaussian"``, ``"softmax"``, ``"bernoulli"``: the upper
-        layers); defaults in :data:`RBM_DEFAULTS`.
+        layers); defaults in :data:`RBM_DEFAULTS`; ``"auto"`` is boltz's per-unit rule
+        (:func:`boltz.rbm.auto_learning_rate`).
     meanfield_steps : int, default 10
         Alternations joint <-> missing top layer when a view is inferred.
+    joint_training : {"likelihood", "multiprediction"}, default "likelihood"
+        :class:`boltz.MultimodalDBN` ``joint_training``: CD-1 only (the paper's joint
+        RBM), or CD-1 then multi-prediction training of the joint layer.
     device : {"cpu", "gpu", "auto"}, default "cpu"
         boltz device.
     random_state : int or None, default 0
@@ -356,6 +375,7 @@ class HRLStage1:
         batch_size: int = 64,
         learning_rate: Mapping[str, float] | None = None,
         meanfield_steps: int = 10,
+        joint_training: str = "likelihood",
         device: str = "cpu",
         random_state: int | None = 0,
         progress: bool | None = None,
@@ -368,6 +388,7 @@ class HRLStage1:
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.meanfield_steps = meanfield_steps
+        self.joint_training = joint_training
         self.device = device
         self.random_state = random_state
         self.progress = progress
@@ -390,6 +411,7 @@ class HRLStage1:
                 "batch_size",
                 "learning_rate",
                 "meanfield_steps",
+                "joint_training",
                 "device",
                 "random_state",
                 "progress",
@@ -409,8 +431,11 @@ class HRLStage1:
                     f"{{'gaussian': 0.001}}; got {self.learning_rate!r}."
                 )
             if unit in self.learning_rate:
-                kw["learning_rate"] = check_float(
-                    self.learning_rate[unit], f"learning_rate[{unit!r}]", strict=True
+                lr = self.learning_rate[unit]
+                kw["learning_rate"] = (
+                    "auto"
+                    if lr == "auto"
+                    else check_float(lr, f"learning_rate[{unit!r}]", strict=True)
                 )
         return boltz.RBM(
             n_hidden=n_hidden,
@@ -486,7 +511,7 @@ class HRLStage1:
             k: self._stack(mh[k], units[k], int(seeds[len(names) + i])) for i, k in enumerate(names)
         }
         joint = self._rbm(int(self.joint_hidden), "bernoulli", int(seeds[-1]) & 0x7FFFFFFF)
-        mdbn = boltz.MultimodalDBN(pathways, joint).fit(V)
+        mdbn = boltz.MultimodalDBN(pathways, joint, joint_training=self.joint_training).fit(V)
         self.view_names_ = tuple(names)
         self.units_ = units
         self.n_features_in_ = {k: int(X.shape[1]) for k, X in V.items()}
@@ -783,6 +808,14 @@ class HRL(MultiViewModel):
     ----------
     variant : {"hrl", "joint", "no_bae", "no_ff", "no_ff_bae", "no_srbm", "no_mdbn"}
         The full model or one of the ablations of the paper's Tables 8-9.
+    mutual_from : {"self", "pair"}, default "self"
+        Which view each view's mutual representation ``M_v`` is inferred from.
+        "self": from ``v`` alone (the other view filled in by mean field; a proper
+        single-view embedding).  "pair": the literal reading of the paper's eqs.
+        (12)-(13), ``M_image`` from the paired text and ``M_text`` from the paired
+        image -- a **diagnostic that leaks the query's partner into the query**;
+        :meth:`transform` then needs both views of every row.  Not with
+        ``variant="joint"`` (already trained on pairs) or ``"no_mdbn"`` (no ``M``).
     stage1 : HRLStage1, optional
         Fitted step-1 models to build on (the same training views must be passed to
         ``fit``); None fits one with the step-1 parameters below.
@@ -870,6 +903,7 @@ class HRL(MultiViewModel):
         self,
         variant: str = "hrl",
         stage1: HRLStage1 | None = None,
+        mutual_from: str = "self",
         visible: Mapping[str, str] | None = None,
         friendly_hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 512, 512),
         mutual_hidden: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
@@ -897,6 +931,7 @@ class HRL(MultiViewModel):
     ) -> None:
         self.variant = variant
         self.stage1 = stage1
+        self.mutual_from = mutual_from
         self.visible = visible
         self.friendly_hidden = friendly_hidden
         self.mutual_hidden = mutual_hidden
@@ -938,6 +973,16 @@ class HRL(MultiViewModel):
     def _check_params(self) -> None:
         if self.variant not in VARIANTS:
             raise ConfigError(f"variant must be one of {list(VARIANTS)}; got {self.variant!r}.")
+        if self.mutual_from not in MUTUAL_FROM:
+            raise ConfigError(
+                f"mutual_from must be one of {list(MUTUAL_FROM)}; got {self.mutual_from!r}."
+            )
+        if self.mutual_from == "pair" and self.variant in ("joint", "no_mdbn"):
+            raise ConfigError(
+                f"mutual_from='pair' needs a variant that uses the mutual representation of "
+                f"one view; variant {self.variant!r} does not (use one of "
+                f"{[v for v in VARIANTS if v not in ('joint', 'no_mdbn')]})."
+            )
         if self.stage1 is not None and not isinstance(self.stage1, HRLStage1):
             raise ConfigError(
                 f"stage1 must be None or a fitted HRLStage1; got {type(self.stage1).__name__}."
@@ -1172,6 +1217,10 @@ class HRL(MultiViewModel):
         out = {}
         for k in names:
             F, M = f["friendly"][k], f["mutual"][k]
+            if self.mutual_from == "pair":
+                # the literal eqs. 12-13: M of view k inferred from its paired other view
+                (other,) = [j for j in names if j != k]
+                M = f["mutual"][other]
             if self.variant == "joint" and train:
                 M = f["pair"]
             if self.variant == "no_srbm":
@@ -1188,6 +1237,8 @@ class HRL(MultiViewModel):
         ae_input["joint"] = "pair"
         keys: dict[str, str | None] = {"joint_ae": None, "ff": None, "bae": None}
         up: dict[str, Any] = {"data": data_key}
+        if self.mutual_from != "self":
+            up["mutual_from"] = self.mutual_from
         if self._has_ae:
             up = {**up, "ae": [ae_input[self.variant], int(self.joint_ae_hidden)]}
             keys["joint_ae"] = json.dumps(up, sort_keys=True)
@@ -1393,7 +1444,9 @@ class HRL(MultiViewModel):
         Returns
         -------
         dict[str, ndarray of shape (n_samples, n_components_)]
-            float32 embeddings, each computed from its view only.
+            float32 embeddings, each computed from its view only -- except with
+            ``mutual_from="pair"``, where both views are required and each embedding
+            also uses the paired other view (the leak of the literal reading).
         """
         self._check_fitted()
         V = check_hrl_views(
@@ -1404,6 +1457,12 @@ class HRL(MultiViewModel):
             allow_subset=True,
         )
         names = list(V)
+        if self.mutual_from == "pair" and set(names) != set(self.view_names_):
+            raise DataError(
+                "mutual_from='pair' (the paper's literal reading, a leaking diagnostic) "
+                "embeds each view with the mutual representation of its paired other view: "
+                f"pass both views {list(self.view_names_)} with paired rows; got {names}."
+            )
         f = self.stage1_.features(V)
         X = self._ff_inputs(f, names, train=False)
         with torch.no_grad():

@@ -1,0 +1,31 @@
+"""HRLStage1 options: the joint layer's training and boltz's "auto" learning rates."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.models.hrl import HRLStage1
+
+from .test_hrl import TINY_STAGE1, _data
+
+
+@pytest.fixture(scope="module")
+def views():
+    return _data()["train"][0]
+
+
+def test_joint_training_is_passed_to_the_multimodal_dbn(views):
+    kw = {**TINY_STAGE1, "epochs": 2}
+    lik = HRLStage1(**kw, random_state=0).fit(views)
+    assert lik.mdbn_.joint_training == "likelihood" and lik.mdbn_.finetune_history_ == []
+    mp = HRLStage1(**kw, joint_training="multiprediction", random_state=0).fit(views)
+    assert mp.mdbn_.joint_training == "multiprediction" and len(mp.mdbn_.finetune_history_) > 0
+
+
+def test_auto_learning_rate_reaches_the_rbms(views):
+    kw = {**TINY_STAGE1, "epochs": 1, "learning_rate": {"bernoulli": "auto"}}
+    st = HRLStage1(**kw, random_state=0).fit(views)
+    upper = st.srbm_["image"].layers_[1]
+    assert upper.learning_rate == "auto" and upper.learning_rate_ == pytest.approx(0.01)
+    # the bottom layers keep RBM_DEFAULTS
+    assert st.srbm_["image"].layers_[0].learning_rate == 0.001
