@@ -1,8 +1,8 @@
 """Data-parallel training of the bridge models with ``torch.distributed`` (DDP).
 
 When a default process group is initialised (e.g. under ``torchrun``),
-:meth:`bridge.models._torch_utils.TorchMultiViewModel.fit` and
-:func:`~bridge.models._torch_utils.train_loop` train data-parallel:
+:meth:`bridge.models._torch_model.TorchMultiViewModel.fit` and
+:func:`~bridge.models._training.train_loop` train data-parallel:
 
 * the network is wrapped in :class:`torch.nn.parallel.DistributedDataParallel`
   (gloo on the CPU, NCCL when the model lives on a CUDA device), which averages the
@@ -20,7 +20,7 @@ When a default process group is initialised (e.g. under ``torchrun``),
 * validation runs on every rank on the whole validation set and rank 0's score is
   broadcast, so early stopping stops every rank at the same epoch;
 * only rank 0 logs (the other ranks log warnings only), shows progress bars and
-  writes checkpoints (:meth:`~bridge.models._torch_utils.TorchMultiViewModel.save`
+  writes checkpoints (:meth:`~bridge.models._torch_model.TorchMultiViewModel.save`
   returns without writing on the other ranks).
 
 Launch with ``torchrun``::
@@ -44,7 +44,7 @@ gradients): DCCA and DCCAE, whose correlation is that of the global batch's netw
 outputs (and DCCAE's reconstruction term the mean of the gathered per-row errors);
 and ``"refuse"`` -- DRUMN (its adaptive weights are normalised over the batch; it
 raises a :class:`~boltz.errors.ConfigError` naming the model).  Code that calls
-:func:`~bridge.models._torch_utils.train_loop` itself must pass ``distributed="mean"``
+:func:`~bridge.models._training.train_loop` itself must pass ``distributed="mean"``
 or ``"gather"``; without it ``train_loop`` refuses to run under an initialised process
 group rather than silently optimise another objective.  DM2C has its own adversarial
 loop and shards it itself: each rank encodes and decodes its share of every global batch,
@@ -68,6 +68,8 @@ from torch import nn
 from torch.utils.data import DistributedSampler
 
 from boltz.errors import ConfigError
+
+from .batches import minibatches
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +270,7 @@ class BatchShardSampler(DistributedSampler):
     are the single-process minibatches.
 
     ``set_epoch`` draws the epoch's permutation and global batches from ``generator``
-    with :func:`bridge.models._torch_utils.minibatches` -- exactly the draw a single
+    with :func:`bridge.batches.minibatches` -- exactly the draw a single
     process makes, so every rank (all seeded alike) holds the same global batches as
     single-process training with the same ``batch_size``.  Each global batch is cut into
     ``world`` contiguous shards (:func:`shard_sizes`); iterating yields this rank's rows,
@@ -334,8 +336,6 @@ class BatchShardSampler(DistributedSampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Draw epoch ``epoch``'s global batches from the generator (once per epoch)."""
-        from .models._torch_utils import minibatches
-
         super().set_epoch(epoch)
         shards = []
         for idx in minibatches(self.n_rows, self.batch_size, self.generator):
@@ -510,7 +510,7 @@ class _Objective(nn.Module):
 
 
 class DataParallelStep:
-    """What :func:`~bridge.models._torch_utils.train_loop` does differently under DDP.
+    """What :func:`~bridge.models._training.train_loop` does differently under DDP.
 
     Parameters
     ----------

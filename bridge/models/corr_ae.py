@@ -47,18 +47,10 @@ from torch import nn
 
 from boltz.errors import ConfigError
 
-from ._torch_utils import (
-    ACTIVATIONS,
-    Decoder,
-    TorchMultiViewModel,
-    check_activation,
-    check_float,
-    check_int,
-    check_pretrained,
-    encoder_from_spec,
-    encoder_width,
-    view_codec_specs,
-)
+from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
+from ._torch_model import TorchMultiViewModel
+from ._validation import check_activation, check_float, check_int
+from ._view_codecs import check_pretrained, view_codec_specs
 
 __all__ = ["VARIANTS", "CorrAE"]
 

@@ -49,15 +49,10 @@ from torch import nn
 from boltz.errors import ConfigError
 
 from ..baselines import CCA
-from ._torch_utils import (
-    Decoder,
-    TorchMultiViewModel,
-    check_activation,
-    check_float,
-    check_int,
-    hidden_per_view,
-    mlp,
-)
+from ._layers import Decoder, mlp
+from ._torch_model import TorchMultiViewModel
+from ._validation import check_activation, check_float, check_int
+from ._view_codecs import hidden_per_view
 
 __all__ = ["DCCA", "DCCAE", "total_correlation"]
 

@@ -64,12 +64,12 @@ from boltz.errors import ConfigError, DataError
 
 from .. import distributed as bd
 from ..base import Views
-from ._torch_utils import (
-    TorchMultiViewModel,
+from ..batches import minibatches
+from ._torch_model import TorchMultiViewModel
+from ._validation import (
     check_float,
     check_hidden,
     check_int,
-    minibatches,
     progress_enabled,
     resolve_device,
     resolve_seed,

@@ -85,15 +85,15 @@ from torch import nn
 from boltz.errors import ConfigError, DataError
 
 from ..base import Views
-from ._torch_utils import (
-    TorchMultiViewModel,
+from ._torch_model import TorchMultiViewModel
+from ._training import train_loop
+from ._validation import (
     check_float,
     check_hidden,
     check_int,
     progress_enabled,
     resolve_device,
     resolve_seed,
-    train_loop,
 )
 
 __all__ = [

@@ -60,7 +60,8 @@ from torch import nn
 from boltz.errors import ConfigError, DataError
 
 from ..base import Views
-from ._torch_utils import TorchMultiViewModel, check_float, check_int
+from ._torch_model import TorchMultiViewModel
+from ._validation import check_float, check_int
 
 __all__ = [
     "CrossModalAE",

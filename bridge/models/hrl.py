@@ -135,8 +135,9 @@ from ._checkpoint import (
     state_arrays,
     sub_tensors,
 )
-from ._torch_utils import (
-    ACTIVATIONS,
+from ._layers import ACTIVATIONS
+from ._training import train_loop
+from ._validation import (
     check_activation,
     check_float,
     check_hidden,
@@ -144,7 +145,6 @@ from ._torch_utils import (
     progress_enabled,
     resolve_device,
     resolve_seed,
-    train_loop,
 )
 
 __all__ = ["HRL", "MUTUAL_FROM", "VARIANTS", "HRLStage1"]

@@ -55,17 +55,17 @@ from torch import nn
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from ..base import Views, validate_labels, validate_views
-from ._torch_utils import (
-    TorchMultiViewModel,
+from ._layers import mlp
+from ._torch_model import TorchMultiViewModel
+from ._training import train_loop
+from ._validation import (
     check_activation,
     check_float,
     check_hidden,
     check_int,
-    mlp,
     progress_enabled,
     resolve_device,
     resolve_seed,
-    train_loop,
 )
 
 __all__ = ["SDML", "SDMLNet", "column_orthogonal", "sdml_loss"]

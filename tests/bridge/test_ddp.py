@@ -16,7 +16,9 @@ import torch
 
 import bridge.distributed as bd
 from boltz.errors import ConfigError
-from bridge.models._torch_utils import TorchMultiViewModel, minibatches, train_loop
+from bridge.batches import minibatches
+from bridge.models._torch_model import TorchMultiViewModel
+from bridge.models._training import train_loop
 from bridge.models.bimodal_ae import BimodalAE
 from bridge.models.corr_ae import CorrAE
 from bridge.models.dcca import DCCA, DCCAE

@@ -1,0 +1,537 @@
+"""The base class of the torch models: :class:`TorchMultiViewModel`.
+
+The :class:`bridge.base.MultiViewModel` glue of :mod:`bridge.models.bimodal_ae`,
+:mod:`~bridge.models.corr_ae`, :mod:`~bridge.models.dcca`, :mod:`~bridge.models.drumn`,
+:mod:`~bridge.models.dm2c`, :mod:`~bridge.models.sdml` and :mod:`~bridge.models.flickr_ae`:
+input standardisation, seeding, device, ``fit``/``transform`` plumbing, ``save``/``load``
+(boltz's checkpoint container, see :mod:`bridge.models._checkpoint`).
+
+Determinism: every model trains inside :func:`torch.random.fork_rng` after
+``torch.manual_seed(seed)`` (parameter initialisation), and draws minibatch orders and
+random masks from its own ``torch.Generator`` seeded with the same seed, so the global
+torch RNG of the caller is left untouched and the same seed gives the same model on
+the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from torch import nn
+
+from boltz.checkpoint import need
+from boltz.container import CONTENT_ERRORS, read_container, write_container
+from boltz.errors import CheckpointError, ConfigError, DataError
+
+from .. import distributed as bd
+from ..base import MultiViewModel, Views
+from ..metrics import cross_modal_map
+from ._checkpoint import (
+    build_checked,
+    check_header,
+    check_widths,
+    header,
+    need_views,
+    state_arrays,
+    sub_tensors,
+)
+from ._layers import build_or_explain
+from ._training import train_loop
+from ._validation import (
+    check_float,
+    check_hidden,
+    check_int,
+    progress_enabled,
+    resolve_device,
+    resolve_seed,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _tuples(value: Any) -> Any:
+    """Lists (from JSON) back to tuples, recursively inside lists and dicts."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    return value
+
+
+class TorchMultiViewModel(MultiViewModel):
+    """Common ``fit`` / ``transform`` / checkpoint plumbing of the torch models.
+
+    Subclasses store their hyperparameters in ``__init__`` (sklearn style) and
+    implement
+
+    * ``_check_params()`` -- validate hyperparameters (called at the start of ``fit``);
+    * ``_make_spec(n_in)`` -- a JSON-able description of the network for these input
+      widths (``n_in[v]`` after preprocessing);
+    * ``_build(spec)`` -- the ``nn.Module`` of a spec (random init);
+    * ``_init_module(module, X)`` -- optional: set data-dependent buffers, copy
+      pretrained weights in (before training; ``X`` the preprocessed training views);
+    * ``_loss(module, batch, generator)`` -- the data term of the objective (a scalar);
+    * ``_embed(module, X)`` -- embeddings of the given (preprocessed) views, as tensors;
+    * optionally ``_after_train(module, X)`` (e.g. DCCA's final linear CCA) with
+      ``_extra_arrays()`` / ``_set_extra_arrays()`` to checkpoint what it learns.
+
+    A model with a ``center`` parameter set to True gets ``embedding_mean_`` (the mean
+    training code of each view, from the default ``_after_train``) subtracted from its
+    ``transform`` output: cosine retrieval on sigmoid codes otherwise mostly sees their
+    common positive offset.
+
+    The models share the parameters ``epochs``, ``batch_size``, ``learning_rate``,
+    ``weight_decay``, ``patience``, ``monitor``, ``standardize``, ``device``,
+    ``random_state`` and ``progress`` (see each model's docstring).
+
+    Under an initialised ``torch.distributed`` process group (``torchrun``), ``fit``
+    trains data-parallel with ``batch_size`` as the global batch and gives the
+    single-process result to floating-point tolerance (:mod:`bridge.distributed`);
+    only rank 0 logs and :meth:`save` writes only on rank 0.
+    """
+
+    min_views: ClassVar[int] = 2
+    max_views: ClassVar[int | None] = 2
+    _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_",)
+    #: Whether ``monitor="map"`` makes sense (two views embedded into one space).
+    _supports_map: ClassVar[bool] = True
+    #: How ``_loss`` splits over data-parallel processes: "mean" (a mean of per-row
+    #: terms), "gather" (it gathers outputs with ``bridge.distributed.gather_rows``),
+    #: "refuse", or None to defer to ``bridge.distributed.KNOWN_OBJECTIVES`` (a class
+    #: found in neither refuses to train under a process group).
+    _ddp_objective: ClassVar[str | None] = None
+
+    # ------------------------------------------------------------------ hooks
+    def _check_params(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    @abstractmethod
+    def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def _build(self, spec: Mapping[str, Any]) -> nn.Module: ...
+
+    def _init_module(self, module: nn.Module, X: dict[str, torch.Tensor]) -> None:
+        return None
+
+    @abstractmethod
+    def _loss(
+        self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
+    ) -> torch.Tensor: ...
+
+    @abstractmethod
+    def _embed(self, module: nn.Module, X: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]: ...
+
+    def _after_train(self, module: nn.Module, X: dict[str, torch.Tensor]) -> None:
+        """After training (and before each MAP validation): the training code means."""
+        if getattr(self, "center", False):
+            emb = self._embed(module, X)
+            self.embedding_mean_ = {k: v.mean(dim=0).cpu().numpy() for k, v in emb.items()}
+
+    def _extra_arrays(self) -> dict[str, np.ndarray]:
+        means = getattr(self, "embedding_mean_", None) or {}
+        return {
+            f"embedding_mean.{i}": means[k] for i, k in enumerate(self.view_names_) if k in means
+        }
+
+    def _set_extra_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
+        means = {
+            k: arrays[f"embedding_mean.{i}"]
+            for i, k in enumerate(self.view_names_)
+            if f"embedding_mean.{i}" in arrays
+        }
+        if means:
+            self.embedding_mean_ = means
+
+    def _raw_views(self) -> frozenset[str]:
+        """Views fed to the network without standardisation (e.g. pretrained DBN inputs)."""
+        return frozenset()
+
+    # ------------------------------------------------------------------ preprocessing
+    def _fit_preprocess(self, V: Mapping[str, np.ndarray]) -> None:
+        """Learn ``preprocess_``: per view ``mean`` (d,) and ``scale`` (d,) or None."""
+        raw = self._raw_views()
+        self.preprocess_ = {}
+        for k, X in V.items():
+            if self.standardize and k not in raw:
+                sd = X.std(axis=0)
+                sd[sd < 1e-8 * max(1.0, float(sd.max(initial=0.0)))] = 1.0
+                self.preprocess_[k] = {"mean": X.mean(axis=0), "scale": sd}
+            else:
+                self.preprocess_[k] = {"mean": None, "scale": None}
+
+    def _apply_preprocess(self, k: str, X: np.ndarray) -> np.ndarray:
+        p = self.preprocess_[k]
+        if p.get("mean") is not None:
+            X = X - p["mean"]
+        if p.get("scale") is not None:
+            X = X / p["scale"]
+        if p.get("proj") is not None:
+            X = X @ p["proj"]
+        return X
+
+    def _tensors(self, V: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        dev = getattr(self, "_device", None) or resolve_device(self.device)
+        return {
+            k: torch.as_tensor(
+                np.ascontiguousarray(self._apply_preprocess(k, X), dtype=np.float32), device=dev
+            )
+            for k, X in V.items()
+        }
+
+    # ------------------------------------------------------------------ fit / transform
+    def _check_common(self) -> None:
+        check_int(self.epochs, "epochs")
+        check_int(self.batch_size, "batch_size")
+        check_float(self.learning_rate, "learning_rate", strict=True)
+        check_float(self.weight_decay, "weight_decay")
+        check_int(self.patience, "patience")
+        if self.monitor not in ("auto", "loss", "map"):
+            raise ConfigError(f"monitor must be 'auto', 'loss' or 'map'; got {self.monitor!r}.")
+        if self.monitor == "map" and not self._supports_map:
+            raise ConfigError(f"{type(self).__name__} supports monitor='loss' or 'auto' only.")
+        if not isinstance(getattr(self, "center", False), bool):
+            raise ConfigError(f"center must be True or False; got {self.center!r}.")
+        if not isinstance(self.standardize, bool):
+            raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
+        if self.progress is not None and not isinstance(self.progress, bool):
+            raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
+
+    def _validate_fit_views(
+        self,
+        views: Views,
+        y: ArrayLike | None,
+        views_val: Views | None,
+        y_val: ArrayLike | None,
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, Any]:
+        V, _, V_val, Y_val = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+        return V, V_val, Y_val
+
+    def fit(
+        self,
+        views: Views,
+        y: ArrayLike | None = None,
+        views_val: Views | None = None,
+        y_val: ArrayLike | None = None,
+    ) -> TorchMultiViewModel:
+        """Train the network on paired views.
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            The paired training views.
+        y : ignored
+            The models are unsupervised; labels are validated and unused.
+        views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
+            Held-out pairs for early stopping (the same views).
+        y_val : array-like of shape (n_val,) or (n_val, n_labels), optional
+            Labels of ``views_val``; with them (``monitor="auto"``) early stopping
+            maximises the cross-modal MAP on ``views_val`` instead of minimising the
+            validation loss.
+
+        Returns
+        -------
+        self
+        """
+        self._check_common()
+        self._check_params()
+        distributed = self._distributed_mode()
+        V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
+        seed = resolve_seed(self.random_state)
+        self._device = resolve_device(self.device)
+        monitor = self._resolve_monitor(Y_val)
+        self._fit_preprocess(V)
+        X = self._tensors(V)
+        X_val = self._tensors(V_val) if V_val is not None else None
+        spec = self._make_spec({k: int(t.shape[1]) for k, t in X.items()})
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            module = build_or_explain(lambda: self._build(spec), type(self).__name__)
+            self._init_module(module, X)
+            module.to(self._device)
+            gen = torch.Generator().manual_seed(seed)
+            validate = None
+            if X_val is not None:
+                if monitor == "map":
+                    validate = self._map_validator(module, X, X_val, Y_val)
+                else:
+                    validate = self._loss_validator(module, X_val)
+            history, best_epoch = train_loop(
+                module,
+                lambda b, g: self._loss(module, b, g),
+                X,
+                epochs=self.epochs,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                weight_decay=self.weight_decay,
+                generator=gen,
+                validate=validate,
+                maximize=monitor == "map",
+                patience=self.patience,
+                progress=progress_enabled(self.progress),
+                desc=type(self).__name__,
+                distributed=distributed,
+            )
+            with torch.no_grad():
+                self._after_train(module, X)
+        self.spec_ = spec
+        self.history_ = history
+        self.best_epoch_ = best_epoch
+        self.monitor_ = monitor
+        self.module_ = module  # last: marks the model fitted
+        if bd.rank() == 0:
+            logger.info(
+                "%s: %d epochs, best epoch %d", type(self).__name__, len(history), best_epoch
+            )
+        return self
+
+    def _resolve_monitor(self, Y_val: Any) -> str:
+        """The early-stopping criterion: ``monitor``, with "auto" meaning the validation
+        MAP when validation labels are given (and the model supports it), else the loss."""
+        monitor = self.monitor
+        if monitor == "auto":
+            monitor = "map" if (Y_val is not None and self._supports_map) else "loss"
+        if monitor == "map" and Y_val is None:
+            raise ConfigError("monitor='map' needs views_val and y_val.")
+        return monitor
+
+    def _distributed_mode(self) -> str | bool | None:
+        """``train_loop``'s ``distributed`` for this model: None without data-parallel
+        training; "mean"/"gather" under a process group; ConfigError if the model's
+        objective cannot be split (see :mod:`bridge.distributed`)."""
+        if not bd.is_active():
+            return None
+        mode = bd.objective_mode(type(self))
+        if mode not in bd.MODES:
+            raise ConfigError(bd.refusal(type(self)))
+        return mode
+
+    def _loss_validator(
+        self, module: nn.Module, X_val: dict[str, torch.Tensor]
+    ) -> Callable[[], float]:
+        def validate() -> float:
+            # the same random masks every epoch, so the scores are comparable
+            return float(self._loss(module, X_val, torch.Generator().manual_seed(0)))
+
+        return validate
+
+    def _map_validator(
+        self,
+        module: nn.Module,
+        X: dict[str, torch.Tensor],
+        X_val: dict[str, torch.Tensor],
+        Y_val: Any,
+    ) -> Callable[[], float]:
+        def validate() -> float:
+            self._after_train(module, X)
+            emb = {k: v.cpu().numpy() for k, v in self._embed(module, X_val).items()}
+            emb = self._finish_embedding(emb)
+            return cross_modal_map(emb, Y_val)["average"]
+
+        return validate
+
+    def _finish_embedding(self, emb: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Post-process network embeddings (numpy): subtract the training code means when
+        the model has ``center=True``; identity otherwise."""
+        if getattr(self, "center", False):
+            return {k: v - self.embedding_mean_[k] for k, v in emb.items()}
+        return emb
+
+    def transform(self, views: Views) -> dict[str, np.ndarray]:
+        """Embed each given view (any subset of the fitted views).
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+
+        Returns
+        -------
+        dict[str, ndarray of shape (n_samples, n_components)]
+            float32 embeddings, one per given view, each computed from that view alone.
+        """
+        V = self._validate_transform(views, dtype=np.float64)
+        module = self.module_
+        module.eval()
+        with torch.no_grad():
+            out = self._embed(module, self._tensors(V))
+        return self._finish_embedding({k: v.cpu().numpy() for k, v in out.items()})
+
+    # ------------------------------------------------------------------ checkpoints
+    def _json_params(self) -> dict[str, Any]:
+        out = {}
+        for k, v in self.get_params(deep=False).items():
+            try:
+                json.dumps(v)
+            except TypeError:
+                v = None  # e.g. pretrained DBNs: the checkpoint holds the trained weights
+            out[k] = v
+        return out
+
+    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)`` of the fitted model (see :meth:`save`)."""
+        arrays: dict[str, np.ndarray] = {}
+        for k, p in self.preprocess_.items():
+            for name, a in p.items():
+                if a is not None:
+                    arrays[f"preprocess.{k}.{name}"] = np.asarray(a)
+        for name, a in self._extra_arrays().items():
+            arrays[f"extra.{name}"] = np.asarray(a)
+        arrays.update(state_arrays("state.", self.module_))
+        meta = {
+            **header(type(self).__name__),
+            "params": self._json_params(),
+            "view_names": list(self.view_names_),
+            "n_features_in": dict(self.n_features_in_),
+            "spec": self.spec_,
+            "history": self.history_,
+            "best_epoch": self.best_epoch_,
+            "monitor": self.monitor_,
+        }
+        return meta, arrays
+
+    def save(self, path: str | os.PathLike) -> Path | None:
+        """Write the fitted model to ``path`` (one checkpoint file, atomic).
+
+        The file is boltz's checkpoint container (a ``.npz``, see
+        :mod:`boltz.container`), whatever its name: the module's ``state_dict``,
+        the preprocessing arrays and the network spec and hyperparameters as JSON,
+        with a SHA-256 over every byte, so :meth:`load` runs no pickle and detects
+        any damage.  Hyperparameters that are not JSON (a ``pretrained`` DBN) are
+        stored as None: the trained weights are in the ``state_dict``.  A model whose
+        weights hold NaN or inf is refused (``CheckpointError``), leaving the file
+        on disk unchanged.
+
+        Under an initialised ``torch.distributed`` process group only rank 0 writes; the
+        other ranks return None without touching ``path`` (call
+        ``torch.distributed.barrier()`` before they read the file).
+
+        Returns
+        -------
+        pathlib.Path or None
+            The path written (None on the ranks that do not write).
+        """
+        self._check_fitted()
+        if bd.rank() != 0:
+            logger.debug("rank %d: save(%s) skipped (rank 0 writes)", bd.rank(), path)
+            return None
+        meta, arrays = self._checkpoint_state()
+        return write_container(Path(path), meta, arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "cpu") -> TorchMultiViewModel:
+        """Read a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : path-like
+        device : str, default "cpu"
+            Where the loaded module lives (overrides the saved ``device``).
+
+        Raises
+        ------
+        FileNotFoundError, PermissionError
+            The file is missing or cannot be read.
+        CheckpointError
+            Not a checkpoint of this class, a damaged one (any changed byte), one of
+            the old ``torch.save`` format, or content that does not fit together.
+        """
+        where = repr(str(path))
+        meta, arrays = read_container(path)
+        check_header(meta, cls.__name__, where)
+        try:
+            model = cls._restore(meta, arrays, device, where)
+            model._self_check()
+        except CheckpointError:
+            raise
+        except (*CONTENT_ERRORS, RuntimeError) as e:
+            raise CheckpointError(
+                f"{where}: a damaged or inconsistent bridge.models checkpoint "
+                f"({type(e).__name__}: {e})"
+            ) from e
+        return model
+
+    @classmethod
+    def _restore(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray], device: str, where: str
+    ) -> TorchMultiViewModel:
+        """Rebuild the model from a verified container (other errors are turned into
+        CheckpointError by :meth:`load`)."""
+        # JSON has no tuples: the list-valued hyperparameters (layer widths) were tuples
+        params = {k: _tuples(v) for k, v in need(meta, "params", dict).items()}
+        params["device"] = device
+        try:
+            model = cls(**params)
+            if "monitor" in model.get_params(deep=False):  # models on the shared fit
+                model._check_common()
+            model._check_params()  # (the others, e.g. SDML, DM2C, check everything here)
+        except (TypeError, ConfigError) as e:
+            raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
+        model.view_names_, model.n_features_in_ = need_views(meta, where)
+        hidden = params.get("hidden")
+        try:  # widths are otherwise only checked when fit builds the network
+            for h in hidden.values() if isinstance(hidden, Mapping) else [hidden]:
+                if h is not None:
+                    check_hidden(h)
+        except ConfigError as e:
+            raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
+        check_widths(model.n_features_in_, arrays, where)
+        names = set(model.view_names_)
+        for k in arrays:
+            head, _, rest = k.partition(".")
+            if head == "preprocess":
+                view, _, what = rest.rpartition(".")
+                ok = view in names and what in ("mean", "scale", "proj")
+            else:
+                ok = head in ("state", "extra")
+            if not ok:
+                raise CheckpointError(f"{where}: unexpected array {k!r}.")
+        model._device = resolve_device(device)
+        model.preprocess_ = {
+            k: {name: arrays.get(f"preprocess.{k}.{name}") for name in ("mean", "scale", "proj")}
+            for k in model.view_names_
+        }
+        for k, p in model.preprocess_.items():
+            scale = p.get("scale")
+            if scale is not None and not np.all(scale > 0):
+                raise CheckpointError(f"{where}: the saved scale of view {k!r} is not positive")
+        model._set_extra_arrays(
+            {k[len("extra.") :]: v for k, v in arrays.items() if k.startswith("extra.")}
+        )
+        spec = need(meta, "spec", dict)
+        module = build_checked(lambda: model._build(spec), sub_tensors(arrays, "state."), where)
+        module.to(model._device).eval()
+        model.spec_ = spec
+        model.history_ = meta["history"]
+        model.best_epoch_ = meta["best_epoch"]
+        model.monitor_ = meta["monitor"]
+        model.module_ = module
+        return model
+
+    def _self_check(self) -> None:
+        """Embed zero rows: a loaded model must run ``transform`` and return one code
+        per given view (catches preprocessing or extra arrays whose shapes do not fit
+        the network).  All views together are tried first, then each view alone,
+        since some models accept only some combinations (DM2C: one view per row;
+        CrossModalAE: the image).  The values are not judged: a zero row may
+        legitimately map to NaN (e.g. a zero word-vector norm)."""
+        zeros = {k: np.zeros((1, int(n))) for k, n in self.n_features_in_.items()}
+        probes = [zeros] + [{k: v} for k, v in zeros.items()] if len(zeros) > 1 else [zeros]
+        for probe in probes:
+            try:
+                with np.errstate(all="ignore"):
+                    out = self.transform(probe)
+            except DataError:  # this combination of views is not accepted by the model
+                continue
+            if not out or any(np.asarray(v).shape[0] != 1 for v in out.values()):
+                raise CheckpointError("the loaded model returns codes of the wrong shape")
+            return
+        raise CheckpointError("the loaded model embeds no combination of its views")

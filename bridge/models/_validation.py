@@ -1,0 +1,95 @@
+"""Hyperparameter checks of the torch models, and how ``random_state``, ``device`` and
+``progress`` are resolved at ``fit`` time.
+
+Every check returns the value it accepted (converted to the plain Python type) or raises
+:class:`~boltz.errors.ConfigError` (a ``ValueError``) naming the parameter, what it must be
+and what came.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import numbers
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from boltz.errors import ConfigError, DeviceError
+
+from ._layers import ACTIVATIONS
+
+logger = logging.getLogger(__name__)
+
+
+def check_activation(value: Any, name: str = "activation") -> str:
+    """Return ``value`` if it names an activation in :data:`ACTIVATIONS`."""
+    if not isinstance(value, str) or value not in ACTIVATIONS:
+        raise ConfigError(f"{name} must be one of {sorted(ACTIVATIONS)}; got {value!r}.")
+    return value
+
+
+def check_int(value: Any, name: str, lo: int = 1) -> int:
+    """An integer >= ``lo`` (bools rejected)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
+        raise ConfigError(f"{name} must be an integer >= {lo}; got {value!r}.")
+    return int(value)
+
+
+def check_float(value: Any, name: str, lo: float = 0.0, *, strict: bool = False) -> float:
+    """A finite real number >= ``lo`` (> ``lo`` with ``strict``)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < lo or (strict and value == lo):
+        op = ">" if strict else ">="
+        raise ConfigError(f"{name} must be a finite number {op} {lo}; got {value!r}.")
+    return float(value)
+
+
+def check_hidden(value: Any, name: str = "hidden") -> tuple[int, ...]:
+    """A non-empty sequence of layer widths (one int is read as one layer)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, Sequence) or isinstance(value, str) or len(value) == 0:
+        raise ConfigError(
+            f"{name} must be a non-empty sequence of layer widths, e.g. (256,); got {value!r}."
+        )
+    return tuple(check_int(v, f"{name}[{i}]") for i, v in enumerate(value))
+
+
+def resolve_seed(random_state: Any) -> int:
+    """An int seed: ``random_state`` itself, or a fresh one drawn from the OS when None."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+    if isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral):
+        raise ConfigError(f"random_state must be None or an integer; got {random_state!r}.")
+    if random_state < 0:
+        raise ConfigError(f"random_state must be >= 0; got {random_state!r}.")
+    return int(random_state)
+
+
+def resolve_device(device: Any) -> torch.device:
+    """``"cpu"``, ``"cuda"`` (error if absent) or ``"auto"`` (CUDA when available)."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        logger.info("device='auto': no CUDA device, using the CPU")
+        return torch.device("cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if isinstance(device, str) and device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise DeviceError(
+                f"device={device!r} but torch sees no CUDA device; use device='cpu' or 'auto'."
+            )
+        return torch.device(device)
+    raise ConfigError(f"device must be 'cpu', 'cuda' or 'auto'; got {device!r}.")
+
+
+def progress_enabled(progress: bool | None) -> bool:
+    """``progress`` itself, or (None) whether stderr is a terminal."""
+    if progress is None:
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return bool(progress)
