@@ -198,6 +198,10 @@ class MultimodalDBN(BaseEstimator):
     finetune_history_ : list of dict
         One record per multi-prediction epoch (``loss``, ``loss_val``, ``best``,
         ``seconds``); empty for ``joint_training="likelihood"``.
+    validation_rows_ : ndarray of int
+        The rows of ``X`` held out of the multi-prediction updates to choose the
+        best epoch (sorted); empty with ``X_val``, ``validation_fraction=0`` or
+        ``joint_training="likelihood"``.  Not saved in checkpoints.
 
     Examples
     --------
@@ -437,6 +441,7 @@ class MultimodalDBN(BaseEstimator):
     def _finetune(self, X: dict[str, Any], Z: np.ndarray, X_val: Any, Z_val: Any) -> None:
         """Multi-prediction training of the joint layer (``joint_training``)."""
         self.finetune_history_ = []
+        self.validation_rows_ = np.zeros(0, dtype=np.intp)
         if self.joint_training != "multiprediction" or self.finetune_epochs == 0:
             return
         jm = self._joint_model()
@@ -449,6 +454,7 @@ class MultimodalDBN(BaseEstimator):
             perm = rng.permutation(n)
             val_rows, train_rows = np.sort(perm[:n_val]), np.sort(perm[n_val:])
             X_val, Z_val = X, Z
+            self.validation_rows_ = val_rows
         else:
             train_rows, val_rows = np.arange(n), np.arange(Z_val.shape[0])
         decoders = {

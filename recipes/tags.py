@@ -16,9 +16,13 @@ layer.  Collections:
 Outputs in --out:
   generated.tsv   one line per test item: index<TAB>word1,word2,... (the --top best
                   words, best first; names when known, else column indices)
-  metrics.json    with test tags: for the tagger, a shuffled-features control and
-                  the baselines measured in this run (frequency, k-nearest-neighbour
-                  label transfer, per-word logistic regression), the annotation
+  metrics.json    with test tags: for the tagger (its annotation ranking, the
+                  probabilities divided by the tags' frequency to the exponent it
+                  chose on held-out training items, and its plain probabilities),
+                  a shuffled-features control and the baselines measured in this
+                  run (frequency, k-nearest-neighbour label transfer, the same
+                  with the frequency adjustment chosen by leave-one-out on the
+                  training items, per-word logistic regression), the annotation
                   protocol of the literature (5 words per item; per-word precision
                   and recall averaged over the words present in the test set; N+ =
                   words with recall > 0; F1 of the two means) and precision@10 per
@@ -26,7 +30,7 @@ Outputs in --out:
                   accuracies of the generated texts
   table.md        the same as a table
   examples.png    test items with their real and generated words (examples.md)
-  model.npz       the trained multimodal DBN (reuse with --model)
+  model.npz       the trained Tagger (reuse with --model)
 """
 
 from __future__ import annotations
@@ -43,10 +47,13 @@ from boltz.errors import ConfigError, DataError
 from boltz.tagger import Tagger, check_tagging_data
 from boltz.tagging import (
     annotation_scores,
+    choose_frequency_exponent,
+    frequency_adjusted,
     frequency_scores,
     knn_label_transfer,
     logistic_scores,
     precision_at_k,
+    tag_frequency,
     top_k,
 )
 
@@ -155,10 +162,12 @@ def write_generated(path: Path, scores: np.ndarray, words: list[str], k: int) ->
 
 def _tagger(args: Any, data: dict[str, Any], out: Path) -> Tagger:
     if args.model:
-        mdbn = boltz.load(args.model, device="cpu")
+        obj = boltz.load(args.model, device="cpu")
         log.info("loaded %s", args.model)
-        return Tagger.from_model(mdbn)
+        return obj if isinstance(obj, Tagger) else Tagger.from_model(obj)
     kw: dict[str, Any] = dict(random_state=args.seed, progress=args.progress_flag)
+    if args.n_models is not None:
+        kw.update(n_models=args.n_models)
     if args.smoke:
         kw.update(epochs=3, finetune_epochs=3, joint_hidden=64)
         if data["features_visible"] != "bernoulli":
@@ -173,7 +182,7 @@ def _tagger(args: Any, data: dict[str, Any], out: Path) -> Tagger:
         data["tags_visible"],
     )
     tagger.fit(data["X_train"], data["Y_train"])
-    tagger.model_.save(out / "model.npz")
+    tagger.save(out / "model.npz")
     return tagger
 
 
@@ -194,8 +203,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     src.add_argument("--npz", help="your own collection (see above)")
     p.add_argument(
         "--model",
-        help="a saved MultimodalDBN with the pathways 'features' and 'tags' "
-        "(e.g. runs/tags/model.npz); default: train one here",
+        help="a saved Tagger (e.g. runs/tags/model.npz) or MultimodalDBN with the "
+        "pathways 'features' and 'tags'; default: train one here",
+    )
+    p.add_argument(
+        "--n-models",
+        type=int,
+        help="independently trained models to average (default: boltz.Tagger's)",
     )
     p.add_argument("--top", type=int, default=10, help="words per line of generated.tsv")
     p.add_argument(
@@ -204,6 +218,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = p.parse_args(argv)
     if args.top < 1:
         p.error("--top must be >= 1")
+    if args.n_models is not None and args.n_models < 1:
+        p.error("--n-models must be >= 1")
     out = setup(args)
     data = load_collection(args)
     words, V = data["words"], len(data["words"])
@@ -216,7 +232,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     Xte, Yte = data["X_test"], data["Y_test"]
     n = Xte.shape[0]
     log.info("scoring %d words for %d test items", V, n)
-    S = tagger.decision_function(Xte)
+    P = tagger.predict_proba(Xte)
+    S = frequency_adjusted(P, tagger.tag_frequency_, tagger.frequency_exponent_)
     write_generated(out / "generated.tsv", S, words, min(args.top, V))
     metrics: dict[str, Any] = {
         "dataset": data["name"],
@@ -226,17 +243,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "features_visible": data["features_visible"],
         "tags_visible": data["tags_visible"],
         "distinct_top5": len({tuple(r) for r in top_k(S, 5)}),
+        "frequency_exponent": tagger.frequency_exponent_,
+        "n_models": len(tagger.models_),
     }
     if Yte is not None:
         rng = np.random.default_rng(args.seed)
         Xtr, Ytr = data["X_train"], data["Y_train"]
+        shuffle = rng.permutation(n)
         methods = {
             "tagger": S,
-            "shuffled_features": S[rng.permutation(n)],
+            "tagger_probabilities": P,
+            "shuffled_features": S[shuffle],
+            "shuffled_probabilities": P[shuffle],
             "frequency": frequency_scores(Ytr, n),
         }
         log.info("baselines: k-nearest-neighbour label transfer, logistic regression per word")
         methods["knn"] = knn_label_transfer(Xtr, Ytr, Xte, k=10)
+        freq = tag_frequency(Ytr)
+        loo = knn_label_transfer(Xtr, Ytr, Xtr, k=10, exclude_self=True)
+        e_knn, _ = choose_frequency_exponent(loo, Ytr, freq)
+        metrics["knn_frequency_exponent"] = e_knn
+        methods["knn_adjusted"] = frequency_adjusted(methods["knn"], freq, e_knn)
         methods["logistic"] = logistic_scores(Xtr, Ytr, Xte, max_iter=30 if args.smoke else 500)
         k = min(10, V)
         for key, scores in methods.items():
@@ -246,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if data["name"] in ANCHORS:
             metrics["published"] = ANCHORS[data["name"]]
         if data["extra"]:
-            metrics.update(_class_accuracies(data, S))
+            metrics.update(_class_accuracies(data, P))
         examples(data, S, out)
     _write_table(metrics, out)
     finish(args, out, metrics)
@@ -281,10 +308,13 @@ def _class_accuracies(data: dict[str, Any], S: np.ndarray) -> dict[str, float]:
 
 
 _LABELS = {
-    "tagger": "multimodal DBN (boltz.tagger.Tagger)",
-    "shuffled_features": "control: another item's features",
+    "tagger": "multimodal DBN (boltz.tagger.Tagger): annotation ranking",
+    "tagger_probabilities": "multimodal DBN: ranked by probability",
+    "shuffled_features": "control: another item's features (annotation ranking)",
+    "shuffled_probabilities": "control: another item's features (probability)",
     "frequency": "baseline: most frequent words",
     "knn": "baseline: 10-NN label transfer",
+    "knn_adjusted": "baseline: 10-NN label transfer, frequency-adjusted",
     "logistic": "baseline: logistic regression per word",
 }
 
@@ -292,7 +322,8 @@ _LABELS = {
 def _write_table(m: dict[str, Any], out: Path) -> None:
     lines = [
         f"tags for {m['n_test']} test items of {m['dataset']} ({m['n_words']} words; "
-        f"features {m['features_visible']}, tags {m['tags_visible']})",
+        f"features {m['features_visible']}, tags {m['tags_visible']}; "
+        f"{m['n_models']} model(s), frequency exponent {m['frequency_exponent']:g})",
         "",
     ]
     if "tagger" in m:
@@ -306,6 +337,11 @@ def _write_table(m: dict[str, Any], out: Path) -> None:
             lines.append(
                 f"| {label} | {a['precision']:.3f} | {a['recall']:.3f} | {a['f1']:.3f} | "
                 f"{a['n_plus']} | {a[k]:.3f} |"
+            )
+        if "knn_frequency_exponent" in m:
+            lines.append(
+                f"| (10-NN frequency exponent {m['knn_frequency_exponent']:g}, chosen by "
+                "leave-one-out on the training items) | | | | | |"
             )
         for label, a in m.get("published", {}).items():
             lines.append(

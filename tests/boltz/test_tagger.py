@@ -10,7 +10,12 @@ import boltz
 from boltz.errors import ConfigError, DataError, DataTypeError, NotFittedError
 from boltz.passthrough import Passthrough
 from boltz.tagger import Tagger, check_tagging_data, infer_visible
-from boltz.tagging import annotation_scores, frequency_scores
+from boltz.tagging import (
+    annotation_scores,
+    choose_frequency_exponent,
+    frequency_scores,
+    tag_frequency,
+)
 
 
 def collection(n=400, n_feat=30, n_tags=20, kind="binary", seed=0):
@@ -105,12 +110,75 @@ def test_tagger_count_tags_and_roundtrip(tmp_path):
         progress=False,
     ).fit(X, C)
     assert t.tags_visible_ == "softmax"
+    P = t.predict_proba(X[:7])
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-4)
     S = t.decision_function(X[:7])
-    np.testing.assert_allclose(S.sum(axis=1), 1.0, rtol=1e-4)
     path = t.save(tmp_path / "tagger.npz")
-    back = Tagger.from_model(boltz.load(path))
+    back = boltz.load(path)
+    assert isinstance(back, Tagger) and back.frequency_exponent_ == t.frequency_exponent_
     np.testing.assert_allclose(back.decision_function(X[:7]), S, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(back.tag_frequency_, t.tag_frequency_)
     assert back.n_tags_ == Y.shape[1] and back.n_features_in_ == X.shape[1]
+    plain = Tagger.from_model(t.model_)  # a bare MultimodalDBN: ranks by probability
+    assert plain.frequency_exponent_ == 0.0
+    np.testing.assert_allclose(plain.decision_function(X[:7]), P, rtol=1e-5, atol=1e-7)
+
+
+def test_frequency_exponent_chosen_on_held_out_rows():
+    X, Y = collection(300)
+    kw = dict(joint_hidden=16, epochs=3, finetune_epochs=3, random_state=0, progress=False)
+    t = Tagger(**kw).fit(X, Y)
+    rows = t.model_.validation_rows_
+    assert rows.size == 30  # validation_fraction 0.1 of 300
+    S = t.model_.generate("tags", given={"features": X[rows]})
+    e, f1 = choose_frequency_exponent(S, Y[rows], tag_frequency(Y))
+    assert t.frequency_exponent_ == e
+    assert t.frequency_exponent_f1_ == [{str(k): v for k, v in f1.items()}]
+    np.testing.assert_allclose(t.tag_frequency_, tag_frequency(Y))
+    np.testing.assert_allclose(
+        t.decision_function(X[:5]), t.predict_proba(X[:5]) / t.tag_frequency_**e, rtol=1e-6
+    )
+    fixed = Tagger(frequency_exponent=0.7, **kw).fit(X, Y)
+    assert fixed.frequency_exponent_ == 0.7 and fixed.frequency_exponent_f1_ == []
+    assert (
+        Tagger(frequency_exponent="auto", validation_fraction=0.0, **kw)
+        .fit(X, Y)
+        .frequency_exponent_
+        == 0.0
+    )
+
+
+def test_n_models_average_independent_models(tmp_path):
+    X, Y = collection(200)
+    kw = dict(joint_hidden=16, epochs=2, finetune_epochs=2, progress=False)
+    t = Tagger(n_models=2, random_state=1, **kw).fit(X, Y)
+    assert len(t.models_) == 2 and t.model_ is t.models_[0]
+    a, b = (m.generate("tags", given={"features": X[:6]}) for m in t.models_)
+    assert not np.allclose(a, b)  # different seeds
+    np.testing.assert_allclose(t.predict_proba(X[:6]), (a + b) / 2, rtol=1e-6)
+    single = Tagger(random_state=3, **kw).fit(X, Y)  # seed 1 * 2 + 1: the second model
+    np.testing.assert_allclose(single.predict_proba(X[:6]), b, rtol=1e-5, atol=1e-7)
+    back = boltz.load(t.save(tmp_path / "two.npz"))
+    assert len(back.models_) == 2
+    np.testing.assert_allclose(back.decision_function(X[:6]), t.decision_function(X[:6]), rtol=1e-5)
+
+
+def test_tagger_checkpoint_errors(tmp_path):
+    from boltz.checkpoint import read_checkpoint, write_checkpoint
+    from boltz.errors import CheckpointError
+
+    X, Y = collection(100)
+    t = Tagger(joint_hidden=8, epochs=1, finetune_epochs=1, random_state=0, progress=False)
+    meta, arrays = read_checkpoint(t.fit(X, Y).save(tmp_path / "t.npz"))
+    del arrays["tag_frequency"]
+    write_checkpoint(tmp_path / "bad.npz", meta, arrays)
+    with pytest.raises(CheckpointError, match="tag_frequency"):
+        boltz.load(tmp_path / "bad.npz")
+    meta2, arrays2 = read_checkpoint(tmp_path / "t.npz")
+    meta2["models"] = []
+    write_checkpoint(tmp_path / "empty.npz", meta2, arrays2)
+    with pytest.raises(CheckpointError, match="no model"):
+        boltz.load(tmp_path / "empty.npz")
 
 
 def test_tagger_config_errors():
@@ -123,6 +191,12 @@ def test_tagger_config_errors():
         Tagger(features_visible="poisson").fit(X, Y)
     with pytest.raises(NotFittedError):
         Tagger().decision_function(X)
+    with pytest.raises(ConfigError, match="frequency_exponent"):
+        Tagger(frequency_exponent=-1, progress=False).fit(X, Y)
+    with pytest.raises(ConfigError, match="frequency_exponent"):
+        Tagger(frequency_exponent="best", progress=False).fit(X, Y)
+    with pytest.raises(ConfigError, match="n_models"):
+        Tagger(n_models=0, progress=False).fit(X, Y)
     other = boltz.MultimodalDBN(
         {"a": Passthrough(), "b": Passthrough()},
         boltz.RBM(3, epochs=1, progress=False),

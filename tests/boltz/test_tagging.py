@@ -10,11 +10,15 @@ from hypothesis import strategies as st
 
 from boltz.errors import ConfigError, DataError
 from boltz.tagging import (
+    FREQUENCY_EXPONENTS,
     annotation_scores,
+    choose_frequency_exponent,
+    frequency_adjusted,
     frequency_scores,
     knn_label_transfer,
     logistic_scores,
     precision_at_k,
+    tag_frequency,
     top_k,
 )
 
@@ -128,3 +132,58 @@ def test_logistic_scores_equal_one_sklearn_regression_per_word():
     for j in range(Y.shape[1]):
         clf = LogisticRegression(C=0.7, tol=1e-10, max_iter=5000).fit(sc.transform(X), Y[:, j])
         np.testing.assert_allclose(s[:, j], clf.decision_function(sc.transform(Xq)), atol=1e-4)
+
+
+def test_tag_frequency_is_smoothed_and_positive():
+    Y = sp.csr_matrix(np.array([[1, 0, 3], [1, 0, 0], [0, 0, 1], [1, 0, 0]]))
+    np.testing.assert_allclose(tag_frequency(Y), [4 / 6, 1 / 6, 3 / 6])
+    with pytest.raises(DataError):
+        tag_frequency(np.zeros((0, 3)))
+
+
+def test_frequency_adjusted_divides_and_validates():
+    S = np.array([[0.5, 0.2], [0.1, 0.4]])
+    f = np.array([0.5, 0.1])
+    np.testing.assert_allclose(frequency_adjusted(S, f, 0.0), S)
+    np.testing.assert_allclose(frequency_adjusted(S, f, 1.0), S / f)
+    np.testing.assert_allclose(frequency_adjusted(S, f, 0.5), S / np.sqrt(f))
+    with pytest.raises(DataError, match="one positive value per word"):
+        frequency_adjusted(S, [0.5, 0.0], 1.0)
+    with pytest.raises(ConfigError, match="exponent"):
+        frequency_adjusted(S, f, -0.5)
+
+
+def test_choose_frequency_exponent_finds_the_rare_words():
+    # 20 items, 1 word each: a frequent word on 15 items, 5 rare words once each.  The
+    # scores favour the frequent word everywhere but rank each rare item's word
+    # second; only a strong enough adjustment names the rare words.
+    n, V = 20, 6
+    Y = np.zeros((n, V))
+    Y[:15, 0] = 1
+    for i in range(5):
+        Y[15 + i, 1 + i] = 1
+    S = np.full((n, V), 0.01)
+    S[:, 0] = 0.6
+    for i in range(5):
+        S[15 + i, 1 + i] = 0.3
+    freq = tag_frequency(Y)
+    e, f1 = choose_frequency_exponent(S, Y, freq, n_words=1)
+    assert set(f1) == set(FREQUENCY_EXPONENTS) and f1[e] == max(f1.values())
+    assert f1[0.0] < f1[e] and e > 0
+    assert min(k for k, v in f1.items() if v == f1[e]) == e
+    with pytest.raises(ConfigError, match="empty"):
+        choose_frequency_exponent(S, Y, freq, exponents=[])
+
+
+def test_knn_exclude_self_is_leave_one_out():
+    rng = np.random.default_rng(0)
+    X = (rng.random((30, 12)) < 0.3).astype(float)
+    Y = (rng.random((30, 5)) < 0.3).astype(float)
+    loo = knn_label_transfer(X, Y, X, k=4, exclude_self=True)
+    for i in (0, 7, 29):
+        keep = np.arange(30) != i
+        np.testing.assert_allclose(
+            loo[i], knn_label_transfer(X[keep], Y[keep], X[i : i + 1], k=4)[0]
+        )
+    with pytest.raises(DataError, match="exclude_self"):
+        knn_label_transfer(X, Y, X[:5], exclude_self=True)

@@ -29,7 +29,8 @@ def test_npz_collection_beats_frequency_and_writes_outputs(tmp_path):
     assert m["features_visible"] == "bernoulli" and m["tags_visible"] == "bernoulli"
     assert m["tagger"]["f1"] > m["frequency"]["f1"] + 0.1
     assert m["tagger"]["precision_at_10"] > m["shuffled_features"]["precision_at_10"]
-    assert {"knn", "logistic", "frequency"} <= set(m)
+    assert {"knn", "knn_adjusted", "logistic", "frequency", "tagger_probabilities"} <= set(m)
+    assert 0 <= m["frequency_exponent"] <= 1 and m["n_models"] == 1
     lines = (out / "generated.tsv").read_text().splitlines()
     assert len(lines) == 100
     idx, words = lines[0].split("\t")
