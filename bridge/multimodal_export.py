@@ -2,7 +2,7 @@
 
 :class:`MultimodalEncoder` computes ``mdbn.transform(X, missing="meanfield",
 steps=..., init=...)`` for any non-empty subset of the views: the up-pass of each
-given view through its pathway (a :class:`bridge.export.DBNEncoder`), then the
+given view through its pathway (a :class:`bridge.encoders.DBNEncoder`), then the
 same mean-field alternation as :meth:`boltz.MultimodalDBN._chains` for the
 missing tops (given tops ``g`` clamped, missing tops ``m``)::
 
@@ -38,7 +38,8 @@ from torch import nn
 
 from boltz.errors import ConfigError, DataError, DataTypeError
 
-from .export import DBNEncoder, dbn_encoder, resolve_dtype
+from .encoders import DBNEncoder, dbn_encoder
+from .tensors import resolve_dtype
 
 __all__ = ["JointLayer", "MultimodalEncoder"]
 

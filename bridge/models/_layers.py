@@ -16,7 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..export import RBMLayer, unroll
+from ..encoders import RBMLayer
+from ..export import unroll
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "sigmoid": nn.Sigmoid,
