@@ -15,6 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _cblas, _kernels
+from .devices import parse_device
 from .errors import ConfigError, DeviceError
 
 logger = logging.getLogger(__name__)
@@ -342,21 +343,20 @@ def _cupy_available() -> tuple[Any, Any] | None:
 
 
 def get_backend(device: str = "auto", dtype: Any = "float32") -> Backend:
-    """Build the backend for ``device`` in {"auto", "cpu", "gpu"}.
+    """Build the backend for ``device`` in {"auto", "cpu", "gpu"} (``"cuda"`` = ``"gpu"``).
 
     ``"gpu"`` without CuPy or a visible CUDA device raises :class:`DeviceError`;
     ``"auto"`` falls back to the CPU and logs that it did.
     """
     dt = resolve_dtype(dtype)
-    if device not in ("auto", "cpu", "gpu"):
-        raise ConfigError(f"device must be 'auto', 'cpu' or 'gpu'; got {device!r}.")
+    given, device = device, parse_device(device)[0]
     if device == "cpu":
         return Backend("numpy", np, dt)
     found = _cupy_available()
     if found is None:
         if device == "gpu":
             raise DeviceError(
-                "device='gpu' needs CuPy and a CUDA GPU, and none was found. Install the "
+                f"device={given!r} needs CuPy and a CUDA GPU, and none was found. Install the "
                 "extra `pip install boltz[cuda12]` (or [cuda13]) on a machine with a GPU, "
                 "or use device='cpu'."
             )

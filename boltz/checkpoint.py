@@ -167,7 +167,7 @@ def load(path: str | os.PathLike, device: str = "auto") -> Any:
     ----------
     path : path-like
     device : {"auto", "cpu", "gpu"}
-        Where to put the parameters.
+        Where to put the parameters (``"cuda"`` is accepted for ``"gpu"``).
 
     Raises
     ------

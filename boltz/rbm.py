@@ -25,6 +25,7 @@ from .checkpoint import (
     rng_state_to_json,
     write_checkpoint,
 )
+from .devices import parse_device
 from .distributed import is_writer
 from .errors import ConfigError, DataError, NotFittedError
 from .gradients import CD, make_estimator
@@ -32,6 +33,7 @@ from .likelihood import AISResult, ais_log_partition, exact_is_cheap, exact_log_
 from .model import RBMModel
 from .monitor import pseudo_log_likelihood
 from .optim import SGD
+from .progress import check_progress
 from .trainer import Trainer, iter_batches, take_rows
 from .units import VisibleUnit, make_unit
 from .validation import check_data, chunk_rows, clip_to_unit_range, iter_chunks
@@ -152,9 +154,10 @@ class RBM(TransformerMixin, BaseEstimator):
     ais_every : int, default 0
         Add an AIS log-likelihood estimate to ``history_`` every this many epochs.
     device : {"auto", "cpu", "gpu"}, default "auto"
+        ``"cuda"`` is accepted for ``"gpu"`` (see :mod:`boltz.devices`).
     dtype : {"float32", "float64"}, default "float32"
-    progress : "auto", bool
-        tqdm progress bar on stderr; "auto" shows it only on a terminal.
+    progress : "auto", bool or None
+        tqdm progress bar on stderr; "auto" (or None) shows it only on a terminal.
     callbacks : sequence of callables, optional
         ``cb(rbm, epoch, record)`` after every epoch (after the checkpoint is written).
     checkpoint : path-like, optional
@@ -299,11 +302,9 @@ class RBM(TransformerMixin, BaseEstimator):
         _check_int("checkpoint_every", self.checkpoint_every, 1)
         if not (isinstance(self.init_scale, numbers.Real) and 0 < self.init_scale < math.inf):
             raise ConfigError(f"init_scale must be a positive number; got {self.init_scale!r}.")
-        if self.progress not in ("auto", True, False):
-            raise ConfigError(f"progress must be 'auto', True or False; got {self.progress!r}.")
+        check_progress(self.progress)
         resolve_dtype(self.dtype)
-        if self.device not in ("auto", "cpu", "gpu"):
-            raise ConfigError(f"device must be 'auto', 'cpu' or 'gpu'; got {self.device!r}.")
+        parse_device(self.device)
         unit = self._unit()
         if self.learn_sigma and unit.name != "gaussian":
             raise ConfigError("learn_sigma=True needs visible='gaussian'.")

@@ -22,6 +22,7 @@ from .gradients import CD
 from .model import RBMModel
 from .monitor import diagnostics
 from .optim import SGD
+from .progress import progress_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +43,10 @@ MONITOR_PL_VISIBLES = 2
 
 
 def make_progress(total: int, desc: str, progress: Any) -> Any:
-    """A tqdm bar on stderr; ``progress="auto"`` shows it only on a terminal."""
+    """A tqdm bar on stderr; ``progress="auto"`` (or None) shows it only on a terminal."""
     from tqdm.auto import tqdm
 
-    if progress == "auto":
-        disable = not sys.stderr.isatty()
-    else:
-        disable = not bool(progress)
+    disable = not progress_enabled(progress)
     return tqdm(total=total, desc=desc, disable=disable, leave=False, file=sys.stderr)
 
 

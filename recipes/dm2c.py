@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 standardize=False,
                 unify="image",
                 random_state=seed,
-                progress=None if args.progress_flag == "auto" else bool(args.progress_flag),
+                progress=args.progress_flag,
             )
             if args.smoke:
                 model.set_params(hidden=(32,), latent=16, critic_hidden=(8,))

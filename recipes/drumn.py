@@ -336,7 +336,7 @@ class _Settings:
     epochs: int
     patience: int
     seed: int
-    progress: bool | None
+    progress: bool | str
 
 
 def _common(s: _Settings) -> dict[str, Any]:
@@ -650,12 +650,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
     out = setup(args)
     torch.set_num_threads(args.threads)
-    progress = {"auto": None, True: True, False: False}[args.progress_flag]
     s = _Settings(
         epochs=2 if args.smoke else args.epochs,
         patience=args.patience,
         seed=args.seed,
-        progress=progress,
+        progress=args.progress_flag,
     )
     split = load_split(
         args.data, seed=args.seed, text=args.text, n_words=args.n_words, smoke=args.smoke

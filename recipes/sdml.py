@@ -110,10 +110,6 @@ def bow_features(counts: np.ndarray, ref: np.ndarray) -> np.ndarray:
     return (a - r.mean(axis=0)) / r.std()
 
 
-def _progress(flag: Any) -> bool | None:
-    return None if flag == "auto" else bool(flag)
-
-
 def _model(args: Any, **kw: Any) -> Any:
     from bridge.models.sdml import SDML
 
@@ -126,7 +122,7 @@ def _model(args: Any, **kw: Any) -> Any:
         patience=args.patience,
         n_jobs=args.n_jobs,
         random_state=args.seed,
-        progress=_progress(args.progress_flag),
+        progress=args.progress_flag,
     )
     params.update(kw)
     if args.smoke:

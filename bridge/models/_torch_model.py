@@ -50,6 +50,7 @@ from ._validation import (
     check_float,
     check_hidden,
     check_int,
+    check_progress,
     progress_enabled,
     resolve_device,
     resolve_seed,
@@ -203,8 +204,7 @@ class TorchMultiViewModel(MultiViewModel):
             raise ConfigError(f"center must be True or False; got {self.center!r}.")
         if not isinstance(self.standardize, bool):
             raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
+        check_progress(self.progress)
 
     def _validate_fit_views(
         self,

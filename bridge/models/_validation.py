@@ -1,6 +1,10 @@
 """Hyperparameter checks of the torch models, and how ``random_state``, ``device`` and
 ``progress`` are resolved at ``fit`` time.
 
+The device and progress vocabularies are boltz's (:mod:`boltz.devices`,
+:mod:`boltz.progress`): ``device`` in "auto" / "cpu" / "gpu" / "cuda" (and "cuda:N"),
+``progress`` in "auto" / None / True / False.
+
 Every check returns the value it accepted (converted to the plain Python type) or raises
 :class:`~boltz.errors.ConfigError` (a ``ValueError``) naming the parameter, what it must be
 and what came.
@@ -11,16 +15,28 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from boltz.devices import parse_device
 from boltz.errors import ConfigError, DeviceError
+from boltz.progress import check_progress, progress_enabled
 
 from ._layers import ACTIVATIONS
+
+__all__ = [
+    "check_activation",
+    "check_float",
+    "check_hidden",
+    "check_int",
+    "check_progress",
+    "progress_enabled",
+    "resolve_device",
+    "resolve_seed",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -71,25 +87,21 @@ def resolve_seed(random_state: Any) -> int:
 
 
 def resolve_device(device: Any) -> torch.device:
-    """``"cpu"``, ``"cuda"`` (error if absent) or ``"auto"`` (CUDA when available)."""
-    if device == "auto":
+    """The torch device of a ``device`` hyperparameter (see :mod:`boltz.devices`).
+
+    ``"cpu"``; ``"gpu"`` / ``"cuda"`` (or ``"gpu:N"`` / ``"cuda:N"``), a DeviceError when
+    torch sees no CUDA device; ``"auto"``: CUDA when available, else the CPU.
+    """
+    kind, index = parse_device(device, indexed=True)
+    if kind == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
         logger.info("device='auto': no CUDA device, using the CPU")
         return torch.device("cpu")
-    if device == "cpu":
+    if kind == "cpu":
         return torch.device("cpu")
-    if isinstance(device, str) and device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise DeviceError(
-                f"device={device!r} but torch sees no CUDA device; use device='cpu' or 'auto'."
-            )
-        return torch.device(device)
-    raise ConfigError(f"device must be 'cpu', 'cuda' or 'auto'; got {device!r}.")
-
-
-def progress_enabled(progress: bool | None) -> bool:
-    """``progress`` itself, or (None) whether stderr is a terminal."""
-    if progress is None:
-        return bool(getattr(sys.stderr, "isatty", lambda: False)())
-    return bool(progress)
+    if not torch.cuda.is_available():
+        raise DeviceError(
+            f"device={device!r} but torch sees no CUDA device; use device='cpu' or 'auto'."
+        )
+    return torch.device("cuda" if index is None else f"cuda:{index}")

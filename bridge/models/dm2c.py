@@ -70,6 +70,7 @@ from ._validation import (
     check_float,
     check_hidden,
     check_int,
+    check_progress,
     progress_enabled,
     resolve_device,
     resolve_seed,
@@ -303,11 +304,12 @@ class DM2C(TorchMultiViewModel):
         k-means restarts.
     standardize : bool, default True
         Standardise each view with the mean and std of its observed training rows.
-    device : {"cpu", "cuda", "auto"}, default "cpu"
+    device : {"cpu", "gpu", "auto"}, default "cpu"
+        ``"cuda"`` / ``"cuda:N"`` are accepted too (see :mod:`boltz.devices`).
     random_state : int or None, default 0
         Seeds the initialisation, minibatch order, interpolation weights and k-means.
-    progress : bool or None, default None
-        tqdm bar on stderr; None: only when stderr is a terminal.
+    progress : "auto", bool or None, default None
+        tqdm bar on stderr; "auto" / None: only when stderr is a terminal.
 
     Optimisers: ``"paper"`` uses Adam (betas 0.5, 0.9) in both phases; ``"authors"``
     Adam (betas 0.5, 0.999) for the pretraining and RMSprop for the joint phase.
@@ -512,8 +514,7 @@ class DM2C(TorchMultiViewModel):
         check_int(self.n_init, "n_init")
         if not isinstance(self.standardize, bool):
             raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
+        check_progress(self.progress)
         if self.unify is not None and not isinstance(self.unify, str):
             raise ConfigError(f"unify must be None or a view name; got {self.unify!r}.")
 

@@ -63,6 +63,7 @@ from ._validation import (
     check_float,
     check_hidden,
     check_int,
+    check_progress,
     progress_enabled,
     resolve_device,
     resolve_seed,
@@ -327,12 +328,13 @@ class SDML(TorchMultiViewModel):
     n_jobs : int or None, default None
         Views trained at once by :class:`joblib.Parallel` (None: one, unless a
         :func:`joblib.parallel_config` context says otherwise; -1: all cores).
-    device : {"cpu", "cuda", "auto"}, default "cpu"
+    device : {"cpu", "gpu", "auto"}, default "cpu"
+        ``"cuda"`` / ``"cuda:N"`` are accepted too (see :mod:`boltz.devices`).
     random_state : int or None, default 0
         Seeds ``P`` and, together with each view's name, that view's initialisation
         and minibatch order.
-    progress : bool or None, default None
-        tqdm bar per view on stderr; None: only when stderr is a terminal.
+    progress : "auto", bool or None, default None
+        tqdm bar per view on stderr; "auto" / None: only when stderr is a terminal.
 
     Attributes
     ----------
@@ -426,8 +428,7 @@ class SDML(TorchMultiViewModel):
             raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
         if not isinstance(self.normalize, bool):
             raise ConfigError(f"normalize must be True or False; got {self.normalize!r}.")
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
+        check_progress(self.progress)
         if self.n_jobs is not None and (
             isinstance(self.n_jobs, bool)
             or not isinstance(self.n_jobs, numbers.Integral)
