@@ -60,8 +60,9 @@ from typing import Any
 
 import numpy as np
 
+from bridge.features import bow_features, zscore
+
 from ._common import base_parser, finish, run_cli, setup, start_figure
-from .sdml import bow_features, zscore
 
 log = logging.getLogger("recipes.dm2c")
 

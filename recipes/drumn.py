@@ -85,6 +85,7 @@ from boltz.datasets import (
 )
 from boltz.datasets.wikipedia import stopwords
 from boltz.errors import ConfigError
+from bridge.features import zscore
 from bridge.metrics import cross_modal_map
 from bridge.models.corr_ae import CorrAE
 from bridge.models.dcca import DCCA, DCCAE
@@ -176,12 +177,6 @@ def tfidf(counts: sp.spmatrix | np.ndarray, train_rows: np.ndarray) -> np.ndarra
     return (X - mu) / (scale if scale > 0 else 1.0)
 
 
-def _zscore(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    sd = X[rows].std(axis=0)
-    sd[sd < 1e-12] = 1.0
-    return (X - X[rows].mean(axis=0)) / sd
-
-
 def load_split(
     data: Any = None,
     *,
@@ -224,7 +219,8 @@ def load_split(
         n_words = min(n_words, 300)
     used = np.r_[fit_rows, val, test]
     if text == "lda":
-        T = _zscore(np.r_[f.topics_train, f.topics_test].astype(np.float64), fit_rows)
+        T = np.r_[f.topics_train, f.topics_test].astype(np.float64)
+        T = zscore(T, T[fit_rows])
     else:
         root = resolve_data_dir(data)
         stop = stopwords(root)
@@ -236,7 +232,7 @@ def load_split(
             )
         vocab = build_vocabulary([docs[i] for i in fit_rows], int(n_words))
         T = tfidf(count_matrix(docs, vocab).astype(np.float64), fit_rows)
-    image = _zscore(image, fit_rows)
+    image = zscore(image, image[fit_rows])
 
     def part(rows: np.ndarray) -> dict[str, np.ndarray]:
         return {"image": image[rows], "text": T[rows]}

@@ -51,11 +51,13 @@ from typing import Any
 
 import numpy as np
 
+from bridge.features import bow_features, zscore
+
 from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.sdml")
 
-__all__ = ["PAPER_WIKIPEDIA", "bow_features", "main", "zscore"]
+__all__ = ["PAPER_WIKIPEDIA", "main"]
 
 #: SDML paper, Table 3 (Wikipedia, VGG-19 fc7 image / Doc2Vec text, MAP over all).
 PAPER_WIKIPEDIA = {
@@ -67,47 +69,6 @@ PAPER_WIKIPEDIA = {
 }
 MFEAT_FIRST = ("fourier", "karhunen")
 MFEAT_ADDED = "pixel"
-
-
-def zscore(X: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """``X`` standardised with the mean and std of ``ref`` (constant columns kept at 0).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    ref : ndarray of shape (m, d)
-        The training rows the statistics come from.
-
-    Returns
-    -------
-    ndarray of shape (n, d)
-    """
-    sd = ref.std(axis=0)
-    sd[sd < 1e-12] = 1.0
-    return (X - ref.mean(axis=0)) / sd
-
-
-def bow_features(counts: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """Word counts as in docs/models_ae.md: log1p, L2-normalised rows, centred by the
-    reference rows' mean, divided by one global std (no per-word scaling).
-
-    Parameters
-    ----------
-    counts : ndarray of shape (n, n_words)
-    ref : ndarray of shape (m, n_words)
-        Training counts (statistics).
-
-    Returns
-    -------
-    ndarray of float64, shape (n, n_words)
-    """
-
-    def rows(x: np.ndarray) -> np.ndarray:
-        x = np.log1p(np.asarray(x, dtype=np.float64))
-        return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-
-    a, r = rows(counts), rows(ref)
-    return (a - r.mean(axis=0)) / r.std()
 
 
 def _model(args: Any, **kw: Any) -> Any:

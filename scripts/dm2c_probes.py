@@ -23,10 +23,10 @@ import numpy as np
 import torch
 
 from boltz.datasets import load_wikipedia_bow
+from bridge.features import bow_features, zscore
 from bridge.metrics import clustering_report
 from bridge.models.dm2c import DM2C, mix_views
 from recipes.dm2c import _kmeans, mixed_split
-from recipes.sdml import bow_features, zscore
 
 torch.set_num_threads(1)
 

@@ -6,10 +6,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
-
-from recipes.sdml import bow_features, zscore
-
 PAIRS = [
     (a, b)
     for a in ("fourier", "karhunen", "pixel")
@@ -20,26 +16,6 @@ PAIRS = [
 
 def _numbers(m: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in m.items() if "seconds" not in k}
-
-
-def test_feature_helpers():
-    rng = np.random.default_rng(0)
-    X = rng.normal(3.0, 2.0, size=(50, 4))
-    X[:, 2] = 1.0  # a constant column stays finite (0)
-    Z = zscore(X, X)
-    np.testing.assert_allclose(Z.mean(0), 0, atol=1e-12)
-    np.testing.assert_allclose(Z[:, [0, 1, 3]].std(0), 1)
-    assert (Z[:, 2] == 0).all()
-    C = rng.poisson(1.0, size=(30, 20)).astype(float)
-    C[3] = 0  # an empty document stays finite (0 before centring)
-    B = bow_features(C, C)
-    assert np.isfinite(B).all()
-    np.testing.assert_allclose(B.mean(0), 0, atol=1e-12)
-    # log1p, unit rows, centred, one global scale (no per-word scaling)
-    L = np.log1p(C)
-    rows = L / np.maximum(np.linalg.norm(L, axis=1, keepdims=True), 1e-12)
-    np.testing.assert_allclose(B, (rows - rows.mean(0)) / rows.std())
-    np.testing.assert_allclose(bow_features(C[:5], C), B[:5])
 
 
 def test_smoke_both_datasets(data_dir, tmp_path):
