@@ -17,6 +17,15 @@ imported on first use (each module imports torch).
 ``CrossModalAE``   Flickr report, Cross-Modal I / II (``variant="I" | "II"``)
 ``HRL``            Cao et al. 2019, hybrid representation learning
 =================  ==========================================================
+
+The models other than HRL share a small private base, one job per module:
+``_torch_model`` (:class:`TorchMultiViewModel`: preprocessing, seeding, device,
+``fit``/``transform``, ``save``/``load``), ``_training`` (``train_loop``: minibatch Adam,
+early stopping, data-parallel under ``torch.distributed``), ``_layers`` (layer specs,
+``Decoder``), ``_view_codecs`` (per-view encoder/decoder specs, pretrained DBNs),
+``_validation`` (hyperparameter checks, ``random_state`` / ``device`` / ``progress``) and
+``_checkpoint`` (checkpoint content checks).  A new model is one module here, a subclass
+of ``TorchMultiViewModel`` implementing its hooks, and one entry in ``_WHERE`` below.
 """
 
 from __future__ import annotations
