@@ -226,13 +226,18 @@ class Tagger(BaseEstimator):
     tags_hidden : int or tuple of int or "auto", default "auto"
         Widths of the tags pathway.  ``()``: none -- binary tags are the joint
         layer's visible units themselves (count tags need at least one layer).
-        "auto": ``()`` for 0/1 tags, ``(512,)`` for word counts.
+        "auto": ``()`` for Bernoulli tags (the default), ``(512,)`` for "softmax" ones.
     joint_hidden : int, default 512
         Units of the joint layer.
-    features_visible, tags_visible : {"auto", "bernoulli", "gaussian", "softmax"}
-        Unit type of each view's data; "auto" reads it off the values
-        (:func:`infer_visible`).  ``tags_visible="bernoulli"`` on word counts models
-        which words occur (counts > 0), what annotation and precision@k score.
+    features_visible : {"auto", "bernoulli", "gaussian", "softmax"}
+        Unit type of the features; "auto" reads it off the values
+        (:func:`infer_visible`).
+    tags_visible : {"auto", "bernoulli", "softmax"}
+        "auto" and "bernoulli" model which tags occur (word counts are read as
+        counts > 0), what annotation and precision@k score; "softmax" models word
+        counts with a replicated-softmax pathway.  On a Wikipedia validation split
+        (400 of the 2,173 training articles) presence gave precision@10 0.270 /
+        0.275 / 0.267 for three seeds against 0.265 for counts.
     epochs : int, default 30
         CD / PCD epochs of every RBM.
     learning_rate : float or "auto", default "auto"
@@ -257,9 +262,12 @@ class Tagger(BaseEstimator):
         ..., 1 with the best annotation F1 (5 words) on the rows each model held out
         of its multi-prediction updates (``validation_fraction``), the median over
         the models; 0 when no rows were held out.
-    n_models : int, default 1
+    n_models : int, default 3
         Independently trained models (seeds ``random_state * n_models + i``) whose
-        generated probabilities are averaged.
+        generated probabilities are averaged.  On validation splits three models
+        beat the mean of the single ones: Corel5k annotation F1 0.129 against
+        0.111-0.125 (frequency exponent 0.7), Wikipedia precision@10 0.275 against
+        0.267-0.275.
     validation_fraction
         As in :class:`boltz.MultimodalDBN`.
     random_state : None or int
@@ -299,7 +307,7 @@ class Tagger(BaseEstimator):
         finetune_weight_decay: float = 0.0,
         inference_steps: int = 10,
         frequency_exponent: Any = "auto",
-        n_models: int = 1,
+        n_models: int = 3,
         validation_fraction: float = 0.1,
         random_state: Any = None,
         progress: Any = "auto",
@@ -425,7 +433,7 @@ class Tagger(BaseEstimator):
         self._seeds()
         data = check_tagging_data(X, Y)
         fv = data["features_visible"] if self.features_visible == "auto" else self.features_visible
-        tv = data["tags_visible"] if self.tags_visible == "auto" else self.tags_visible
+        tv = "bernoulli" if self.tags_visible == "auto" else self.tags_visible
         if tv == "bernoulli" and data["tags_visible"] == "softmax":
             data["Y_train"] = data["Y_train"] > 0  # counts read as presence
         X_fit = _dense_unless(data["X_train"], fv)

@@ -166,14 +166,12 @@ def _tagger(args: Any, data: dict[str, Any], out: Path) -> Tagger:
         log.info("loaded %s", args.model)
         return obj if isinstance(obj, Tagger) else Tagger.from_model(obj)
     kw: dict[str, Any] = dict(random_state=args.seed, progress=args.progress_flag)
-    if args.n_models is not None:
-        kw.update(n_models=args.n_models)
     if args.smoke:
-        kw.update(epochs=3, finetune_epochs=3, joint_hidden=64)
+        kw.update(epochs=3, finetune_epochs=3, joint_hidden=64, n_models=1)
         if data["features_visible"] != "bernoulli":
             kw.update(features_hidden=(64,))
-        if data["tags_visible"] != "bernoulli":
-            kw.update(tags_hidden=(64,))
+    if args.n_models is not None:  # after --smoke's: an explicit count wins
+        kw.update(n_models=args.n_models)
     tagger = Tagger(**kw)
     log.info(
         "training a tagger on %d items (features: %s, tags: %s)",
@@ -240,8 +238,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "n_train": int(data["X_train"].shape[0]),
         "n_test": int(n),
         "n_words": V,
-        "features_visible": data["features_visible"],
-        "tags_visible": data["tags_visible"],
+        "features_visible": tagger.features_visible_,
+        "tags_visible": tagger.tags_visible_,
         "distinct_top5": len({tuple(r) for r in top_k(S, 5)}),
         "frequency_exponent": tagger.frequency_exponent_,
         "n_models": len(tagger.models_),

@@ -83,6 +83,7 @@ def test_tagger_beats_frequency_on_every_feature_type(kind):
         finetune_epochs=30,
         finetune_learning_rate=0.01,
         batch_size=32,
+        n_models=1,
         random_state=0,
         progress=False,
     ).fit(X[tr], Y[tr])
@@ -104,6 +105,8 @@ def test_tagger_count_tags_and_roundtrip(tmp_path):
     t = Tagger(
         joint_hidden=16,
         tags_hidden=(16,),
+        tags_visible="softmax",
+        n_models=1,
         epochs=2,
         finetune_epochs=2,
         random_state=0,
@@ -126,7 +129,8 @@ def test_tagger_count_tags_and_roundtrip(tmp_path):
 
 def test_frequency_exponent_chosen_on_held_out_rows():
     X, Y = collection(300)
-    kw = dict(joint_hidden=16, epochs=3, finetune_epochs=3, random_state=0, progress=False)
+    kw = dict(joint_hidden=16, epochs=3, finetune_epochs=3, n_models=1, random_state=0)
+    kw.update(progress=False)
     t = Tagger(**kw).fit(X, Y)
     rows = t.model_.validation_rows_
     assert rows.size == 30  # validation_fraction 0.1 of 300
@@ -156,7 +160,7 @@ def test_n_models_average_independent_models(tmp_path):
     a, b = (m.generate("tags", given={"features": X[:6]}) for m in t.models_)
     assert not np.allclose(a, b)  # different seeds
     np.testing.assert_allclose(t.predict_proba(X[:6]), (a + b) / 2, rtol=1e-6)
-    single = Tagger(random_state=3, **kw).fit(X, Y)  # seed 1 * 2 + 1: the second model
+    single = Tagger(random_state=3, n_models=1, **kw).fit(X, Y)  # seed 1 * 2 + 1: the second model
     np.testing.assert_allclose(single.predict_proba(X[:6]), b, rtol=1e-5, atol=1e-7)
     back = boltz.load(t.save(tmp_path / "two.npz"))
     assert len(back.models_) == 2
@@ -168,7 +172,7 @@ def test_tagger_checkpoint_errors(tmp_path):
     from boltz.errors import CheckpointError
 
     X, Y = collection(100)
-    t = Tagger(joint_hidden=8, epochs=1, finetune_epochs=1, random_state=0, progress=False)
+    t = Tagger(joint_hidden=8, epochs=1, finetune_epochs=1, n_models=1, progress=False)
     meta, arrays = read_checkpoint(t.fit(X, Y).save(tmp_path / "t.npz"))
     del arrays["tag_frequency"]
     write_checkpoint(tmp_path / "bad.npz", meta, arrays)
@@ -186,7 +190,7 @@ def test_tagger_config_errors():
     with pytest.raises(ConfigError, match="features_hidden=\\(\\)"):
         Tagger(features_hidden=(), progress=False).fit(X, Y)
     with pytest.raises(ConfigError, match="tags_hidden=\\(\\)"):
-        Tagger(tags_hidden=(), progress=False).fit(X, Y * 2)
+        Tagger(tags_hidden=(), tags_visible="softmax", progress=False).fit(X, Y * 2)
     with pytest.raises(ConfigError, match="features_visible"):
         Tagger(features_visible="poisson").fit(X, Y)
     with pytest.raises(NotFittedError):

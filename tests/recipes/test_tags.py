@@ -30,7 +30,7 @@ def test_npz_collection_beats_frequency_and_writes_outputs(tmp_path):
     assert m["tagger"]["f1"] > m["frequency"]["f1"] + 0.1
     assert m["tagger"]["precision_at_10"] > m["shuffled_features"]["precision_at_10"]
     assert {"knn", "knn_adjusted", "logistic", "frequency", "tagger_probabilities"} <= set(m)
-    assert 0 <= m["frequency_exponent"] <= 1 and m["n_models"] == 1
+    assert 0 <= m["frequency_exponent"] <= 1 and m["n_models"] == 3
     lines = (out / "generated.tsv").read_text().splitlines()
     assert len(lines) == 100
     idx, words = lines[0].split("\t")
@@ -84,7 +84,7 @@ def test_npz_with_pickled_words_is_refused(tmp_path):
 
 def test_wikipedia_smoke(data_dir, tmp_path):
     m = main(["--smoke", "--data", str(data_dir), "--out", str(tmp_path), "-q"])
-    assert m["tags_visible"] == "softmax" and m["features_visible"] == "gaussian"
+    assert m["tags_visible"] == "bernoulli" and m["features_visible"] == "gaussian"
     for key in ("tagger", "frequency", "knn", "logistic", "shuffled_features"):
         assert 0 <= m[key]["precision_at_10"] <= 1
     assert 0 <= m["generated_text_accuracy"] <= 1
