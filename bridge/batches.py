@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["minibatches"]
+__all__ = ["batch_sizes", "minibatches"]
 
 
 def minibatches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
@@ -20,6 +20,13 @@ def minibatches(n: int, batch_size: int, generator: torch.Generator) -> list[tor
     batch has at least ``min(n, batch_size)`` rows (the DCCA covariances need many).
     """
     perm = torch.randperm(n, generator=generator)
+    sizes = batch_sizes(n, batch_size)
+    bounds = [i * batch_size for i in range(len(sizes))] + [n]
+    return [perm[bounds[i] : bounds[i + 1]] for i in range(len(sizes))]
+
+
+def batch_sizes(n: int, batch_size: int) -> list[int]:
+    """Rows of each batch of :func:`minibatches`: ``batch_size`` each, the remainder in the
+    last one (``max(1, n // batch_size)`` batches)."""
     n_batches = max(1, n // batch_size)
-    bounds = [i * batch_size for i in range(n_batches)] + [n]
-    return [perm[bounds[i] : bounds[i + 1]] for i in range(n_batches)]
+    return [batch_size] * (n_batches - 1) + [n - (n_batches - 1) * batch_size]

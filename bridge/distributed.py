@@ -69,7 +69,7 @@ from torch.utils.data import DistributedSampler
 
 from boltz.errors import ConfigError
 
-from .batches import minibatches
+from .batches import batch_sizes, minibatches
 
 logger = logging.getLogger(__name__)
 
@@ -330,10 +330,6 @@ class BatchShardSampler(DistributedSampler):
             )
         self._shards: list[Shard] | None = None
 
-    def _global_sizes(self) -> list[int]:
-        nb = max(1, self.n_rows // self.batch_size)
-        return [self.batch_size] * (nb - 1) + [self.n_rows - (nb - 1) * self.batch_size]
-
     def set_epoch(self, epoch: int) -> None:
         """Draw epoch ``epoch``'s global batches from the generator (once per epoch)."""
         super().set_epoch(epoch)
@@ -355,7 +351,10 @@ class BatchShardSampler(DistributedSampler):
             yield from s.index.tolist()
 
     def __len__(self) -> int:
-        return sum(shard_sizes(b, self.num_replicas)[self.rank] for b in self._global_sizes())
+        return sum(
+            shard_sizes(b, self.num_replicas)[self.rank]
+            for b in batch_sizes(self.n_rows, self.batch_size)
+        )
 
 
 class _AllGather(torch.autograd.Function):

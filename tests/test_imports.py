@@ -202,3 +202,19 @@ def test_the_isolated_import_check_reports_a_failing_module(tmp_path):
     failed = _import_alone(["bridge.a", "bridge.b", "bridge.c"], tmp_path)
     assert sorted(failed) == ["bridge.a", "bridge.b"]
     assert "ImportError" in failed["bridge.a"]
+
+
+def test_the_public_export_paths_are_kept():
+    pytest.importorskip("torch")
+    import bridge
+    import bridge.export as export
+    from bridge.encoders import DBNEncoder, RBMLayer
+    from bridge.tensors import as_tensor
+
+    assert bridge.to_torch is export.to_torch and bridge.unroll is export.unroll
+    assert (export.RBMLayer, export.DBNEncoder, export.as_tensor) == (
+        RBMLayer,
+        DBNEncoder,
+        as_tensor,
+    )
+    assert all(hasattr(export, name) for name in export.__all__)
