@@ -132,6 +132,20 @@ def test_no_import_cycles():
     )
 
 
+#: Which packages each package may import: the core below the bridge below the recipes.
+LAYERS = {"boltz": {"boltz"}, "bridge": {"boltz", "bridge"}, "recipes": set(PACKAGES)}
+
+
+def test_the_core_imports_no_bridge_and_the_library_no_recipes():
+    wrong = [
+        f"{m} -> {d}"
+        for m, deps in sorted(import_graph().items())
+        for d in sorted(deps)
+        if d.split(".")[0] not in LAYERS[m.split(".")[0]]
+    ]
+    assert not wrong, "imports against the layering boltz < bridge < recipes: " + ", ".join(wrong)
+
+
 # A fresh interpreter that loads the third-party libraries once, then imports each
 # first-party module in a forked child (so every child starts with no first-party module
 # imported) and reports the modules that failed.
