@@ -47,7 +47,7 @@ def encoder_from_spec(spec: Mapping[str, Any]) -> nn.Sequential:
     """Build an encoder from its spec (see :func:`mlp_encoder_spec`, :func:`dbn_specs`).
 
     ``{"kind": "mlp", "sizes": [d, h1, ..., hk], "activation": a}``: Linear + a per layer.
-    ``{"kind": "rbm", "layers": [...]}``: one :class:`bridge.export.RBMLayer` per entry
+    ``{"kind": "rbm", "layers": [...]}``: one :class:`bridge.encoders.RBMLayer` per entry
     (placeholder values, to be filled by ``load_state_dict``).
     """
     if spec["kind"] == "mlp":
