@@ -28,7 +28,10 @@ Methods (--methods, comma-separated; default all):
   cca, kcca_poly, kcca_rbf, cfa, bimodal_ae, corr_ae, corr_cross_ae, corr_full_ae,
   dcca, dccae, drumn, drumn_thres, sdml (supervised: uses the training labels),
   joint_ae, cross_modal_ae_i, cross_modal_ae_ii, mdbn, hrl (bridge.models.hrl.HRL
-  with the paper's widths, on the mdbn features; supervised).
+  with the paper's widths, on the mdbn features; supervised), hrl_literal (the same
+  with mutual_from="pair", the paper's literal eqs. 12-13: each view's mutual part
+  inferred from its paired other view, so a query carries its partner -- a leaking
+  diagnostic, not a retrieval result).
 
 Metrics (bridge.metrics, test pairs, each image queries the test texts and vice
 versa; labels: the 10 classes).  metrics.json has the flat keys, for every method M:
@@ -465,7 +468,7 @@ def _mdbn(s: Settings) -> Candidates:
     ]
 
 
-def _hrl(s: Settings) -> Candidates:
+def _hrl(s: Settings, mutual_from: str = "self") -> Candidates:
     from bridge.models.hrl import HRL
 
     if s.smoke:
@@ -482,7 +485,12 @@ def _hrl(s: Settings) -> Candidates:
     else:  # the paper's widths (bridge.models.hrl defaults), image pathway 2048 -> 1024
         kw = dict(mutual_hidden={"image": (2048, 1024), "text": (1024, 1024)})
     progress = None if s.progress == "auto" else s.progress
-    return [("", HRL(random_state=s.seed, progress=progress, **kw))]
+    return [("", HRL(mutual_from=mutual_from, random_state=s.seed, progress=progress, **kw))]
+
+
+def _hrl_literal(s: Settings) -> Candidates:
+    """The paper's literal eqs. 12-13: each view's mutual part from its partner (leaks)."""
+    return _hrl(s, mutual_from="pair")
 
 
 METHODS: dict[str, Method] = {
@@ -504,6 +512,9 @@ METHODS: dict[str, Method] = {
     "cross_modal_ae_ii": Method("CrossModalAE II", "flickr", _cross("II"), "text_space"),
     "mdbn": Method("Multimodal DBN", "mdbn", _mdbn),
     "hrl": Method("HRL", "mdbn", _hrl),
+    "hrl_literal": Method(
+        "HRL, literal eqs. 12-13 (leaks the query's partner)", "mdbn", _hrl_literal
+    ),
 }
 
 #: Numbers the papers report on Wikipedia: method -> list of (source, i2t, t2i).
@@ -526,6 +537,7 @@ PAPERS: dict[str, dict[str, list[tuple[str, float, float]]]] = {
         "sdml": [("SDML T3", 0.522, 0.488)],
         "mdbn": [("HRL T2", 0.149, 0.150)],
         "hrl": [("HRL T2", 0.672, 0.686)],
+        "hrl_literal": [("HRL T2", 0.672, 0.686)],
     },
     "at50_euclidean": {
         "dcca": [("DRUMN T1", 0.1711, 0.1647)],

@@ -63,6 +63,9 @@ def main() -> None:
     p.add_argument("--softmax-lr", default=None, help="float or auto")
     p.add_argument("--upper-lr", default=None, help="float or auto (upper + joint RBMs)")
     p.add_argument("--joint-training", default="likelihood")
+    p.add_argument("--friendly", type=int, nargs="+", default=[1024, 512, 512], help="paper widths")
+    p.add_argument("--mutual-image", type=int, nargs="+", default=[2048, 1024])
+    p.add_argument("--mutual-text", type=int, nargs="+", default=[1024, 1024])
     p.add_argument("--hrl", action="store_true", help="also fit HRL on top (validation MAP)")
     p.add_argument("--variants", nargs="*", default=[])
     p.add_argument("--epochs", type=int, default=12)
@@ -101,8 +104,8 @@ def main() -> None:
             lr[unit] = v if v == "auto" else float(v)
     t0 = time.perf_counter()
     st = HRLStage1(
-        friendly_hidden=sc(1024, 512, 512),
-        mutual_hidden={"image": sc(2048, 1024), "text": sc(1024, 1024)},
+        friendly_hidden=sc(*args.friendly),
+        mutual_hidden={"image": sc(*args.mutual_image), "text": sc(*args.mutual_text)},
         joint_hidden=sc(2048)[0],
         epochs=args.rbm_epochs,
         learning_rate=lr or None,
