@@ -30,6 +30,7 @@ from .checkpoint import (
 )
 from .distributed import is_writer
 from .errors import ConfigError, NotFittedError
+from .layer import FittedLayer, down_pass, up_pass
 from .rbm import RBM
 from .trainer import iter_batches, take_rows
 from .units import VisibleUnit, make_unit
@@ -42,16 +43,6 @@ _EVAL_BATCH = 4096
 
 
 # --------------------------------------------------------------------- helpers
-def move(x: Any, src: Backend, dst: Backend) -> Any:
-    """Move a device array from backend ``src`` to ``dst`` (and its dtype).
-
-    No copy when both are the same device and dtype.
-    """
-    if src.name != dst.name:
-        x = src.to_host(x)
-    return dst.asarray(x)
-
-
 def check_int(name: str, value: Any, lo: int) -> int:
     """``value`` as an int ``>= lo``, else :class:`ConfigError`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
@@ -341,40 +332,35 @@ class DBN(TransformerMixin, BaseEstimator):
             self.save(self.checkpoint)
 
     # ================================================================ device passes
+    @property
+    def fitted_layers_(self) -> list[FittedLayer]:
+        """The layers as :class:`boltz.layer.FittedLayer` objects, bottom first (views
+        sharing the RBMs' arrays)."""
+        self._check_fitted()
+        return [r.layer_ for r in self.layers_]
+
     def _input(self, rows: Any) -> tuple[Any, Backend]:
         """Host rows of ``X`` -> standardised device batch of the first layer."""
-        first = self.layers_[0]
-        return first._to_device(rows), first.model_.backend
+        first = self.layers_[0].layer_
+        return first.standardize(rows), first.backend
 
     def _up(self, v: Any, be: Backend, stop: int) -> tuple[Any, Backend]:
         """Mean-field up-pass of a first-layer device batch to the hidden layer ``stop``.
 
         Returns ``P(h_stop = 1 | v)``, shape (n, layers_[stop].n_hidden), on the
-        device of layer ``stop``, and that backend.
+        device of layer ``stop``, and that backend (see :func:`boltz.layer.up_pass`).
         """
-        for i in range(stop + 1):
-            m = self.layers_[i].model_
-            if i > 0:
-                v = move(v, be, m.backend)
-            be = m.backend
-            v = m.hidden_mean(v, m.length(v))
-        return v, be
+        return up_pass(self.fitted_layers_, v, be, stop)
 
     def _down(self, h: Any, be: Backend, start: int, length: Any = None) -> tuple[Any, Backend]:
         """Deterministic down-pass from the hidden layer ``start`` to the data.
 
-        Each layer's visible conditional mean is fed to the layer below. ``length``
-        (n,), on the first layer's device, is the document length of a
+        ``length`` (n,), on the first layer's device, is the document length of a
         replicated-softmax first layer (required there: 1 gives word probabilities).
         Returns the first layer's visible mean (standardised units for a Gaussian
-        layer) and its backend.
+        layer) and its backend (see :func:`boltz.layer.down_pass`).
         """
-        for i in range(start, -1, -1):
-            m = self.layers_[i].model_
-            h = move(h, be, m.backend)
-            be = m.backend
-            h = m.visible(h, length if i == 0 else None)
-        return h, be
+        return down_pass(self.fitted_layers_, h, be, start, length)
 
     def _layer_index(self, layer: Any) -> int:
         n = len(self.layers_)
@@ -411,8 +397,9 @@ class DBN(TransformerMixin, BaseEstimator):
         """
         self._check_fitted()
         stop = self._layer_index(layer)
-        X = self.layers_[0]._check_X(X, owner="DBN", clip=True)
-        return self._batched(X, lambda v, be: self._up(v, be, stop))
+        layers = self.fitted_layers_
+        X = layers[0].check_input(X, owner="DBN", clip=True)
+        return self._batched(X, lambda v, be: up_pass(layers, v, be, stop))
 
     def reconstruct(self, X: Any) -> np.ndarray:
         """Mean-field up-pass to the top, then a deterministic down-pass to the data.
@@ -428,16 +415,17 @@ class DBN(TransformerMixin, BaseEstimator):
             word counts with each row's document length (replicated softmax).
         """
         self._check_fitted()
-        first = self.layers_[0]
-        X = first._check_X(X, owner="DBN")
-        top = len(self.layers_) - 1
+        layers = self.fitted_layers_
+        first = layers[0]
+        X = first.check_input(X, owner="DBN")
+        top = len(layers) - 1
 
         def rec(v: Any, be: Backend) -> tuple[Any, Backend]:
-            length = first.model_.length(v)
-            h, hbe = self._up(v, be, top)
-            return self._down(h, hbe, top, length)
+            length = first.length(v)
+            h, hbe = up_pass(layers, v, be, top)
+            return down_pass(layers, h, hbe, top, length)
 
-        return first._unstandardize(self._batched(X, rec))
+        return first.unstandardize(self._batched(X, rec))
 
     def sample(
         self,
@@ -475,16 +463,17 @@ class DBN(TransformerMixin, BaseEstimator):
         self._check_fitted()
         n_samples = check_int("n_samples", n_samples, 1)
         steps = check_int("steps", steps, 1)
-        top = len(self.layers_) - 1
-        first = self.layers_[0]
-        softmax = first.unit_.has_length
+        layers = self.fitted_layers_
+        top = len(layers) - 1
+        first = layers[0]
+        softmax = first.unit.has_length
         if n_words is not None:
             n_words = check_int("n_words", n_words, 1)
         if softmax and top == 0 and n_words is None:
             raise ConfigError("sampling a single replicated-softmax layer needs n_words.")
-        m = self.layers_[top].model_
+        m = layers[top].model
         be = m.backend
-        fbe = first.model_.backend
+        fbe = first.backend
         rng = be.generator(make_streams(random_state, 1)[0])
         outs = []
         for idx in iter_batches(n_samples, _EVAL_BATCH):
@@ -500,11 +489,11 @@ class DBN(TransformerMixin, BaseEstimator):
                 h = m.sample_hidden(m.hidden_mean(v, top_len), rng)
                 v = m.visible(h, top_len, rng=rng if t < steps - 1 else None)
             if top > 0:
-                v, vbe = self._down(v, be, top - 1, length)
+                v, vbe = down_pass(layers, v, be, top - 1, length)
             else:
                 vbe = be
             outs.append(np.asarray(vbe.to_host(v)))
-        return first._unstandardize(np.concatenate(outs, axis=0))
+        return first.unstandardize(np.concatenate(outs, axis=0))
 
     def generate(
         self,

@@ -41,8 +41,9 @@ from .checkpoint import (
     register,
     write_checkpoint,
 )
-from .dbn import DBN, check_int, check_seed, move, sub_arrays, unit_name
+from .dbn import DBN, check_int, check_seed, sub_arrays, unit_name
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
+from .layer import move
 from .model import RBMModel
 from .multiprediction import MultiPredictionTrainer, ViewDecoder, rows_to_targets
 from .passthrough import Passthrough
@@ -75,9 +76,9 @@ def _top_size(pw: DBN | Passthrough) -> int:
 
 def _check_input(pw: DBN | Passthrough, X: Any, name: str) -> Any:
     """A fitted pathway's input validated for it."""
-    return (
-        pw.check_input(X, name) if isinstance(pw, Passthrough) else pw.layers_[0]._check_X(X, name)
-    )
+    if isinstance(pw, Passthrough):
+        return pw.check_input(X, name)
+    return pw.layers_[0].layer_.check_input(X, name)
 
 
 def _targets(pw: DBN | Passthrough, rows: Any, be: Backend) -> tuple[Any, Any]:
@@ -458,7 +459,8 @@ class MultimodalDBN(BaseEstimator):
         else:
             train_rows, val_rows = np.arange(n), np.arange(Z_val.shape[0])
         decoders = {
-            g: ViewDecoder([r.model_ for r in self.pathways_[g].layers_], be) for g in self.views_
+            g: ViewDecoder([r.layer_.model for r in self.pathways_[g].layers_], be)
+            for g in self.views_
         }
 
         def sources(Xs: dict[str, Any], Zs: np.ndarray, rows: np.ndarray) -> tuple[Any, Any]:
@@ -497,16 +499,8 @@ class MultimodalDBN(BaseEstimator):
     # ================================================================ joint model
     def _joint_model(self) -> RBMModel:
         """The joint layer with one visible group per pathway, sharing ``joint_``'s arrays."""
-        j = self.joint_
-        groups = [(n, j.unit_, _top_size(self.pathways_[n])) for n in self.views_]
-        model = RBMModel(groups, j.n_hidden, j.model_.backend)
-        if model.n_visible != j.n_features_in_:
-            raise ConfigError(
-                f"the joint RBM has {j.n_features_in_} visible units but the pathways' top "
-                f"layers add up to {model.n_visible}."
-            )
-        model.params = j.model_.params  # the same arrays, not a copy
-        return model
+        groups = [(n, _top_size(self.pathways_[n])) for n in self.views_]
+        return self.joint_.layer_.joint_model(groups)
 
     def _check_inference(
         self, method: str, steps: Any, n_samples: Any, init: str, what: str = "method"
@@ -735,7 +729,7 @@ class MultimodalDBN(BaseEstimator):
         be = jm.backend
         rng = be.generator(make_streams(random_state, 1)[0])
         dbn = self.pathways_[target]
-        first = dbn.layers_[0] if dbn.layers_ else None
+        first = dbn.layers_[0].layer_ if dbn.layers_ else None
         sl = next(g.slice for g in jm.groups if g.name == target)
         outs = []
         for idx in iter_batches(n_rows, max(1, _EVAL_BATCH // reps)):
@@ -746,13 +740,13 @@ class MultimodalDBN(BaseEstimator):
                 out, obe = pm[:, sl], be  # (Gibbs: the chains' conditional means, averaged)
             else:
                 top = v[:, sl] if method == "gibbs" else pm[:, sl]
-                fbe = first.model_.backend
-                has_len = first.unit_.has_length
+                fbe = first.backend
+                has_len = first.unit.has_length
                 length = fbe.xp.ones((n * reps,), dtype=fbe.dtype) if has_len else None
                 out, obe = dbn._down(top, be, len(dbn.layers_) - 1, length)
             outs.append(np.asarray(obe.to_host(self._average(out, n, reps))))
         out = np.concatenate(outs, axis=0)
-        return out if first is None else first._unstandardize(out)
+        return out if first is None else first.unstandardize(out)
 
     # ================================================================ checkpoints
     def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -369,8 +369,8 @@ def rows_to_targets(first: Any, rows: Any, backend: Backend) -> tuple[Any, Any]:
 
     Parameters
     ----------
-    first : boltz.RBM
-        The pathway's first (fitted) layer.
+    first : boltz.layer.FittedLayer or boltz.RBM
+        The pathway's first (fitted) layer (an RBM stands for its ``layer_``).
     rows : array-like or sparse, shape (n, V)
 
     Returns
@@ -381,10 +381,11 @@ def rows_to_targets(first: Any, rows: Any, backend: Backend) -> tuple[Any, Any]:
         1, or 0 for an empty document.
     """
     xp = backend.xp
-    x = first._to_device(rows)
-    x = backend.asarray(first.model_.backend.to_host(x.toarray() if hasattr(x, "toarray") else x))
+    layer = first.layer_ if hasattr(first, "layer_") else first
+    x = layer.standardize(rows)
+    x = backend.asarray(layer.backend.to_host(x.toarray() if hasattr(x, "toarray") else x))
     n = x.shape[0]
-    if first.unit_.name == "softmax":
+    if layer.unit.name == "softmax":
         length = x.sum(axis=1)
         w = (length > 0).astype(x.dtype)
         return x / xp.maximum(length, 1)[:, None], w

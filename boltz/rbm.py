@@ -29,6 +29,7 @@ from .devices import parse_device
 from .distributed import is_writer
 from .errors import ConfigError, DataError, NotFittedError
 from .gradients import CD, make_estimator
+from .layer import FittedLayer, Standardizer
 from .likelihood import AISResult, ais_log_partition, exact_is_cheap, exact_log_partition
 from .model import RBMModel
 from .monitor import pseudo_log_likelihood
@@ -36,7 +37,7 @@ from .optim import SGD
 from .progress import check_progress
 from .trainer import Trainer, iter_batches, take_rows
 from .units import VisibleUnit, make_unit
-from .validation import check_data, chunk_rows, clip_to_unit_range, iter_chunks
+from .validation import check_data, chunk_rows, iter_chunks
 
 logger = logging.getLogger(__name__)
 
@@ -338,26 +339,16 @@ class RBM(TransformerMixin, BaseEstimator):
         return self.model_.backend
 
     # ================================================================ data
-    def _preprocess_host(self, x: Any) -> Any:
-        if is_sparse(x):
-            return x
-        x = np.asarray(x)
-        if hasattr(self, "mean_"):
-            return (x - self.mean_) / self.scale_
-        return x
+    @property
+    def layer_(self) -> FittedLayer:
+        """The fitted layer: model, visible unit and standardiser (a view, no copy).
 
-    def _to_device(self, x: Any) -> Any:
-        """Host rows -> standardised device batch of the model dtype.
-
-        Gaussian visibles are standardised in float64 on the host (one temporary, then
-        the cast to the model dtype; the caller's rows are never modified).
+        What :class:`boltz.DBN`, :class:`boltz.MultimodalDBN` and the torch
+        exporters compose (see :mod:`boltz.layer`).
         """
-        be = self.model_.backend
-        if is_sparse(x) or not hasattr(self, "mean_"):
-            return be.asarray(self._preprocess_host(x))
-        z = np.subtract(np.asarray(x), self.mean_, dtype=np.float64)
-        z /= self.scale_
-        return be.asarray(z)
+        self._check_fitted()
+        std = Standardizer(self.mean_, self.scale_) if hasattr(self, "mean_") else None
+        return FittedLayer(self.model_, std)
 
     def _check_X(
         self,
@@ -373,17 +364,11 @@ class RBM(TransformerMixin, BaseEstimator):
         With ``clip`` (``transform``), Bernoulli inputs outside [0, 1] are clipped into
         a copy with a :class:`~boltz.errors.DataRangeWarning` instead of refused.
         """
-        unit = self._unit() if fitting else self.unit_
-        clip = clip and unit.name == "bernoulli"
-        X = check_data(
-            X,
-            name,
-            allow_sparse=unit.name == "softmax",
-            n_features=None if fitting else self.n_features_in_,
-            owner=owner or type(self).__name__,
-            unit=None if clip else unit,
-        )
-        return clip_to_unit_range(X, name) if clip else X
+        owner = owner or type(self).__name__
+        if not fitting:
+            return self.layer_.check_input(X, name, owner=owner, clip=clip)
+        unit = self._unit()
+        return check_data(X, name, allow_sparse=unit.name == "softmax", owner=owner, unit=unit)
 
     def _data_stats(self, X: Any, unit: VisibleUnit) -> None:
         """Column means (all units) and, for Gaussian visibles, the standardisation.
@@ -481,7 +466,7 @@ class RBM(TransformerMixin, BaseEstimator):
             self.batch_size,
             self.rng_shuffle_,
             self.rng_sample_,
-            self._to_device,
+            self.layer_.standardize,
             monitor_size=self.monitor_size,
             monitor=self.monitor,
             monitor_seed=self._monitor_seed(),
@@ -551,9 +536,10 @@ class RBM(TransformerMixin, BaseEstimator):
 
     # ================================================================ inference
     def _batched(self, X: Any, fn: Callable[[Any], Any]) -> np.ndarray:
-        be = self.model_.backend
+        layer = self.layer_
+        be = layer.backend
         outs = [
-            be.to_host(fn(self._to_device(take_rows(X, idx))))
+            be.to_host(fn(layer.standardize(take_rows(X, idx))))
             for idx in iter_batches(X.shape[0], min(_EVAL_BATCH, chunk_rows(X)))
         ]
         return np.concatenate(outs, axis=0)
@@ -578,11 +564,6 @@ class RBM(TransformerMixin, BaseEstimator):
         X = self._check_X(X)
         return self._batched(X, self.model_.free_energy)
 
-    def _unstandardize(self, v: np.ndarray) -> np.ndarray:
-        if hasattr(self, "mean_"):
-            return v * self.scale_ + self.mean_
-        return v
-
     def reconstruct(self, X: Any) -> np.ndarray:
         """Mean-field reconstruction ``E[v | h = P(h|v)]`` in data units, shape (n, n_features)."""
         self._check_fitted()
@@ -593,7 +574,7 @@ class RBM(TransformerMixin, BaseEstimator):
             length = m.length(v)
             return m.visible(m.hidden_mean(v, length), length)
 
-        return self._unstandardize(self._batched(X, rec))
+        return self.layer_.unstandardize(self._batched(X, rec))
 
     def gibbs(self, X: Any, steps: int = 1) -> np.ndarray:
         """Run ``steps`` Gibbs steps ``v -> h -> v`` from ``X``; returns visible samples.
@@ -613,7 +594,7 @@ class RBM(TransformerMixin, BaseEstimator):
                 v, _ = m.gibbs_vhv(v, self.rng_sample_, length)
             return v
 
-        return self._unstandardize(self._batched(X, chain))
+        return self.layer_.unstandardize(self._batched(X, chain))
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean pseudo-log-likelihood (Bernoulli visibles) or minus the reconstruction error."""
@@ -635,8 +616,9 @@ class RBM(TransformerMixin, BaseEstimator):
         if self.unit_.name != "bernoulli":
             raise ConfigError("pseudo_likelihood is defined for visible='bernoulli' only.")
         X = self._check_X(X)
+        layer = self.layer_
         vals = [
-            pseudo_log_likelihood(self.model_, self._to_device(take_rows(X, idx))) * len(idx)
+            pseudo_log_likelihood(self.model_, layer.standardize(take_rows(X, idx))) * len(idx)
             for idx in iter_batches(X.shape[0], 1024)
         ]
         return float(np.sum(vals) / X.shape[0])
@@ -869,17 +851,15 @@ class RBM(TransformerMixin, BaseEstimator):
             },
             "history": clean_json(self.history_),
         }
-        arrays: dict[str, np.ndarray] = {}
-        for k, v in self.model_.params.items():
-            arrays[f"params.{k}"] = be.to_host(v)
+        layer = self.layer_
+        arrays = {f"params.{k}": v for k, v in layer.params().items()}
         for k, v in self.optimizer_.state().items():
             arrays[f"optim.{k}"] = be.to_host(v)
         for k, v in self.estimator_.state().items():
             arrays[f"pcd.{k}"] = be.to_host(v)
         arrays["data.mean"] = self.data_mean_
-        if hasattr(self, "mean_"):
-            arrays["data.standardize_mean"] = self.mean_
-            arrays["data.standardize_scale"] = self.scale_
+        if layer.standardizer is not None:
+            arrays.update(layer.standardizer.state())
         return meta, arrays
 
     def save(self, path: Any) -> Any:

@@ -334,7 +334,7 @@ def test_gaussian_standardisation_on_device_follows_refits_and_keeps_inputs():
     for X in (A, B, A):
         keep = X.copy()
         rbm.fit(X)
-        z = np.asarray(rbm._to_device(X))
+        z = np.asarray(rbm.layer_.standardize(X))
         np.testing.assert_array_equal(X, keep)
         np.testing.assert_allclose(z, (X - rbm.mean_) / rbm.scale_, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-4)

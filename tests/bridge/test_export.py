@@ -27,6 +27,7 @@ import boltz  # noqa: E402
 import bridge  # noqa: E402
 from boltz.dbn import DBN  # noqa: E402
 from boltz.errors import ConfigError, DataError, DataTypeError, NotFittedError  # noqa: E402
+from boltz.layer import down_pass  # noqa: E402
 from boltz.multimodal import MultimodalDBN  # noqa: E402
 from bridge.export import (  # noqa: E402
     DBNEncoder,
@@ -308,14 +309,14 @@ def test_dbn_float64(data):
 
 def boltz_down(dbn: DBN, code: np.ndarray, length: np.ndarray | None = None) -> np.ndarray:
     """boltz's own deterministic down-pass from the top hidden layer, in data units."""
-    first = dbn.layers_[0]
-    be = dbn.layers_[-1].model_.backend
-    fbe = first.model_.backend
+    layers = dbn.fitted_layers_
+    first = layers[0]
+    be = layers[-1].backend
     ln = None
-    if first.unit_.has_length:
-        ln = fbe.asarray(np.ones(len(code)) if length is None else length)
-    out, obe = dbn._down(be.asarray(code), be, len(dbn.layers_) - 1, ln)
-    return first._unstandardize(np.asarray(obe.to_host(out)))
+    if first.unit.has_length:
+        ln = first.backend.asarray(np.ones(len(code)) if length is None else length)
+    out, obe = down_pass(layers, be.asarray(code), be, len(layers) - 1, ln)
+    return first.unstandardize(np.asarray(obe.to_host(out)))
 
 
 @pytest.mark.parametrize("kind", UNITS)
