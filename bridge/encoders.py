@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from boltz.errors import ConfigError, DataError, DataTypeError
+from boltz.layer import FittedLayer
 
 from .tensors import is_sparse, resolve_dtype, to_buffer, to_parameter
 
@@ -36,7 +37,8 @@ class RBMLayer(nn.Module):
     unit : {"bernoulli", "gaussian", "softmax"}, default "bernoulli"
         The RBM's visible unit type.
     mean, scale : ndarray, shape (n_visible,), optional
-        Gaussian standardisation ``rbm.mean_`` / ``rbm.scale_`` (buffers, not trained).
+        Gaussian standardisation ``rbm.layer_.standardizer`` (``mean``, ``scale``;
+        buffers, not trained).
     log_sigma : ndarray, shape (n_visible,), optional
         Learned Gaussian log standard deviations (trainable).
     dtype : torch.dtype, default torch.float32
@@ -140,7 +142,9 @@ class RBMLayer(nn.Module):
 
 
 def rbm_layer(rbm: Any, dtype: Any = torch.float32) -> RBMLayer:
-    """:class:`RBMLayer` from a fitted ``boltz.RBM`` (parameters copied to the host).
+    """:class:`RBMLayer` from a fitted ``boltz.RBM`` or its ``boltz.layer.FittedLayer``.
+
+    The parameters and the Gaussian standardisation are copied to the host.
 
     Raises
     ------
@@ -148,14 +152,15 @@ def rbm_layer(rbm: Any, dtype: Any = torch.float32) -> RBMLayer:
         When ``rbm`` is not fitted.
     """
     dt = resolve_dtype(dtype)
-    rbm._check_fitted()
-    params = rbm.model_.to_host()
+    layer = rbm if isinstance(rbm, FittedLayer) else rbm.layer_
+    params = layer.params()
+    std = layer.standardizer
     return RBMLayer(
         params["weights"].T,
         params["hidden_bias"],
-        unit=rbm.unit_.name,
-        mean=getattr(rbm, "mean_", None),
-        scale=getattr(rbm, "scale_", None),
+        unit=layer.unit.name,
+        mean=None if std is None else std.mean,
+        scale=None if std is None else std.scale,
         log_sigma=params.get("log_sigma"),
         dtype=dt,
     )
@@ -202,14 +207,21 @@ class DBNEncoder(nn.Sequential):
 
 def dbn_encoder(dbn: Any, dtype: Any = torch.float32) -> DBNEncoder:
     """:class:`DBNEncoder` from a fitted ``boltz.DBN``."""
-    return DBNEncoder([rbm_layer(r, dtype) for r in dbn_layers(dbn)])
+    return DBNEncoder([rbm_layer(layer, dtype) for layer in dbn_layers(dbn)])
 
 
-def dbn_layers(dbn: Any) -> list[Any]:
-    """The RBMs of a fitted ``boltz.DBN``, bottom first (TypeError / NotFittedError otherwise)."""
+def dbn_layers(dbn: Any) -> list[FittedLayer]:
+    """The layers of a fitted ``boltz.DBN`` (``dbn.fitted_layers_``), bottom first.
+
+    Raises
+    ------
+    TypeError
+        When ``dbn`` is not a ``boltz.DBN``.
+    NotFittedError
+        When it is not fitted (or its greedy fit is unfinished).
+    """
     from boltz.dbn import DBN
 
     if not isinstance(dbn, DBN):
         raise TypeError(f"expected a fitted boltz.DBN; got {type(dbn).__name__}.")
-    dbn._check_fitted()
-    return list(dbn.layers_)
+    return dbn.fitted_layers_

@@ -78,25 +78,25 @@ class UnrolledAutoencoder(nn.Module):
     def __init__(self, dbn: Any, dtype: Any = torch.float32) -> None:
         super().__init__()
         dt = resolve_dtype(dtype)
-        rbms = dbn_layers(dbn)
-        self.encoder = DBNEncoder([rbm_layer(r, dt) for r in rbms])
+        layers = dbn_layers(dbn)
+        self.encoder = DBNEncoder([rbm_layer(layer, dt) for layer in layers])
         dec = []
-        for r in reversed(rbms):
-            p = r.model_.to_host()
+        for layer in reversed(layers):
+            p = layer.params()
             w = np.asarray(p["weights"], dtype=np.float64)
             if "log_sigma" in p:
                 w = w * np.exp(np.asarray(p["log_sigma"], dtype=np.float64))[:, None]
-            lin = nn.Linear(r.n_hidden, r.n_features_in_, dtype=dt)
+            lin = nn.Linear(layer.n_hidden, layer.n_visible, dtype=dt)
             with torch.no_grad():
                 lin.weight.copy_(torch.as_tensor(w, dtype=dt))
                 lin.bias.copy_(to_buffer(p["visible_bias"], dt))
             dec.append(lin)
         self.decoder = nn.ModuleList(dec)
-        bottom = rbms[0]
-        self.output_unit = bottom.unit_.name
-        if getattr(bottom, "mean_", None) is not None:
-            self.register_buffer("output_mean", to_buffer(bottom.mean_, dt))
-            self.register_buffer("output_scale", to_buffer(bottom.scale_, dt))
+        std = layers[0].standardizer
+        self.output_unit = layers[0].unit.name
+        if std is not None:
+            self.register_buffer("output_mean", to_buffer(std.mean, dt))
+            self.register_buffer("output_scale", to_buffer(std.scale, dt))
         else:
             self.output_mean = None
             self.output_scale = None

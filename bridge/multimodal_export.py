@@ -256,7 +256,7 @@ class MultimodalEncoder(nn.Module):
             n: PassthroughEncoder(pw.n_top_) if isinstance(pw, Passthrough) else dbn_encoder(pw, dt)
             for n, pw in mdbn.pathways_.items()
         }
-        p = mdbn.joint_.model_.to_host()
+        p = mdbn.joint_.layer_.params()
         weights, vbias, start = {}, {}, 0
         for n in mdbn.views_:
             stop = start + (

@@ -34,6 +34,7 @@ from bridge.export import (  # noqa: E402
     RBMLayer,
     UnrolledAutoencoder,
     as_tensor,
+    rbm_layer,
     resolve_dtype,
     to_torch,
     unroll,
@@ -271,6 +272,16 @@ def fit_dbn(kind: str, data, dtype: str = "float32"):
     kw = dict(progress=False, monitor_size=0, epochs=50, dtype=dtype)
     layers = [boltz.RBM(10, **params, **kw), boltz.RBM(6, learning_rate=0.1, **kw)]
     return DBN(layers, random_state=0).fit(data[key]), data[key]
+
+
+@pytest.mark.parametrize("kind", UNITS)
+def test_rbm_layer_from_the_fitted_layer(rbms, kind):
+    """An exporter can take the RBM or the FittedLayer it composes (``rbm.layer_``)."""
+    rbm, _ = rbms[kind]
+    a, b = rbm_layer(rbm).state_dict(), rbm_layer(rbm.layer_).state_dict()
+    assert list(a) == list(b)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
 
 
 @pytest.fixture(scope="module")
