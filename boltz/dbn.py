@@ -307,8 +307,11 @@ class DBN(TransformerMixin, BaseEstimator):
         return self
 
     def _fit_layer(self, i: int, rbm: RBM, data: Any, val: Any, resume: bool) -> None:
-        """Fit (or continue) layer ``i``, writing the DBN checkpoint after its epochs."""
-        own_callbacks, own_warm_start = rbm.callbacks, rbm.warm_start
+        """Fit (or continue) layer ``i``, writing the DBN checkpoint after its epochs.
+
+        The layer's own callbacks run between the checkpoint and this DBN's callbacks;
+        its parameters are not changed (:meth:`boltz.RBM.train`).
+        """
         start = rbm.epoch_ if resume else 0
 
         def write(r: RBM, epoch: int, rec: dict[str, float]) -> None:
@@ -321,13 +324,7 @@ class DBN(TransformerMixin, BaseEstimator):
             for cb in self.callbacks or ():
                 cb(self, i, epoch, rec)
 
-        self._saved_layer_params = (i, own_callbacks, own_warm_start)
-        rbm.set_params(callbacks=[write, *(own_callbacks or ()), notify], warm_start=resume)
-        try:
-            rbm.fit(data, X_val=val)
-        finally:
-            rbm.set_params(callbacks=own_callbacks, warm_start=own_warm_start)
-            del self._saved_layer_params
+        rbm.train(data, val, resume=resume, callbacks=[write, *(rbm.callbacks or ()), notify])
         if rbm.epoch_ == start and self.checkpoint is not None and is_writer():  # no epoch ran
             self.save(self.checkpoint)
 
@@ -519,7 +516,6 @@ class DBN(TransformerMixin, BaseEstimator):
         """``(meta, arrays)`` of the whole stack; arrays under ``layers.{i}.``."""
         if getattr(self, "layers_", None) is None:
             raise NotFittedError("This DBN instance is not fitted yet; nothing to save.")
-        saved = getattr(self, "_saved_layer_params", None)
         meta: dict[str, Any] = {
             "class": "DBN",
             "library_version": __version__,
@@ -532,8 +528,6 @@ class DBN(TransformerMixin, BaseEstimator):
             if not rbm._is_fitted():
                 break
             m, a = rbm._checkpoint_state()
-            if saved is not None and saved[0] == i:  # the layer being fitted right now
-                m["config"]["warm_start"] = bool(saved[2])
             meta["layers"].append(m)
             arrays.update({f"layers.{i}.{k}": v for k, v in a.items()})
         return meta, arrays

@@ -476,7 +476,9 @@ class RBM(TransformerMixin, BaseEstimator):
             desc=f"RBM {self.unit_.name} {self.n_features_in_}x{self.n_hidden}",
         )
 
-    def _run(self, X: Any, X_val: Any, end_epoch: int) -> None:
+    def _run(
+        self, X: Any, X_val: Any, end_epoch: int, callbacks: Sequence[Callable] | None = None
+    ) -> None:
         if self.checkpoint is not None:
             check_writable(self.checkpoint)
 
@@ -488,7 +490,7 @@ class RBM(TransformerMixin, BaseEstimator):
                 and (self.epoch_ % self.checkpoint_every == 0 or self.epoch_ == end_epoch)
             ):
                 self.save(self.checkpoint)
-            for cb in self.callbacks or ():
+            for cb in (self.callbacks or ()) if callbacks is None else callbacks:
                 cb(self, epoch, rec)
 
         self._trainer().fit(X, X_val, self.epoch_, end_epoch, self.history_, [after_epoch])
@@ -509,9 +511,40 @@ class RBM(TransformerMixin, BaseEstimator):
         -------
         self
         """
+        return self.train(X, X_val, resume=bool(self.warm_start))
+
+    def train(
+        self,
+        X: Any,
+        X_val: Any = None,
+        *,
+        resume: bool = False,
+        callbacks: Sequence[Callable] | None = None,
+    ) -> RBM:
+        """What :meth:`fit` runs, with the per-call choices as arguments.
+
+        For models composed of RBMs (:class:`boltz.DBN` trains its layers with it):
+        the estimator's parameters (``get_params``) are left as they are, so a
+        checkpoint written during training records them unchanged.
+
+        Parameters
+        ----------
+        X, X_val
+            As in :meth:`fit`.
+        resume : bool, default False
+            When fitted, continue from the current state up to ``epochs`` (what
+            ``warm_start=True`` makes :meth:`fit` do); otherwise start afresh.
+        callbacks : sequence of callables, optional
+            ``cb(rbm, epoch, record)`` after every epoch, in place of the estimator's
+            ``callbacks`` (None: those).
+
+        Returns
+        -------
+        self
+        """
         unit, optimizer, estimator = self._validate_params()
         X = self._check_X(X, fitting=True)
-        resume = self.warm_start and self._is_fitted()
+        resume = resume and self._is_fitted()
         if resume and X.shape[1] != self.n_features_in_:
             raise ConfigError(
                 f"warm_start: X has {X.shape[1]} features, the fitted model {self.n_features_in_}."
@@ -520,7 +553,7 @@ class RBM(TransformerMixin, BaseEstimator):
             self._initialize(X, unit, optimizer, estimator)
         if X_val is not None:
             X_val = self._check_X(X_val, "X_val")
-        self._run(X, X_val, max(self.epoch_, self.epochs))
+        self._run(X, X_val, max(self.epoch_, self.epochs), callbacks)
         return self
 
     def partial_fit(self, X: Any, y: Any = None) -> RBM:

@@ -70,6 +70,35 @@ def test_greedy_fit_shapes(data, fitted):
     assert len(fitted.history_) == 3 and len(fitted.history_[1]) == 3
 
 
+def test_fit_leaves_the_layers_params_alone(tmp_path):
+    """DBN.fit trains its layers through RBM.train: while a layer trains, its own
+    callbacks see its own parameters, and the checkpoint records them."""
+    X, _ = prototypes(60)
+    path = tmp_path / "dbn.npz"
+    seen = []
+
+    def own(r, epoch, rec):
+        seen.append((list(r.callbacks), r.warm_start, read_checkpoint(path)[0]))
+
+    dbn = DBN([rbm(6, epochs=2, callbacks=[own]), rbm(3, epochs=1)], checkpoint=path).fit(X)
+    assert len(seen) == 2
+    for callbacks, warm_start, meta in seen:
+        assert callbacks == [own] and warm_start is False
+        assert meta["layers"][0]["config"]["warm_start"] is False
+    assert dbn.layers_[0].callbacks == [own] and dbn.layers[0].callbacks == [own]
+
+
+def test_rbm_train_takes_callbacks_and_resume():
+    X, _ = prototypes(40)
+    calls = []
+    r = rbm(4, epochs=1, callbacks=[lambda *a: calls.append("own")])
+    r.train(X, callbacks=[lambda *a: calls.append("given")])
+    assert calls == ["given"] and r.epoch_ == 1
+    r.set_params(epochs=2).train(X, resume=True)
+    assert calls == ["given", "own"] and r.epoch_ == 2
+    assert r.train(X).epoch_ == 2 and len(r.history_) == 2  # resume=False: afresh
+
+
 def test_upper_layer_is_an_rbm_on_lower_probabilities(data, fitted):
     """Layer 1 equals an RBM fitted alone on layer 0's hidden probabilities."""
     X, _ = data
