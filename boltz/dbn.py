@@ -336,28 +336,47 @@ class DBN(TransformerMixin, BaseEstimator):
         self._check_fitted()
         return [r.layer_ for r in self.layers_]
 
-    def _input(self, rows: Any) -> tuple[Any, Backend]:
-        """Host rows of ``X`` -> standardised device batch of the first layer."""
-        first = self.layers_[0].layer_
-        return first.standardize(rows), first.backend
+    def up_device(self, rows: Any) -> tuple[Any, Backend]:
+        """Up-pass of host rows to the top hidden layer, on the device.
 
-    def _up(self, v: Any, be: Backend, stop: int) -> tuple[Any, Backend]:
-        """Mean-field up-pass of a first-layer device batch to the hidden layer ``stop``.
+        For composite models (a pathway of :class:`boltz.MultimodalDBN`).
 
-        Returns ``P(h_stop = 1 | v)``, shape (n, layers_[stop].n_hidden), on the
-        device of layer ``stop``, and that backend (see :func:`boltz.layer.up_pass`).
+        Parameters
+        ----------
+        rows : array-like or sparse, shape (n, n_features_in_)
+            Rows validated by the first layer's ``check_input``.
+
+        Returns
+        -------
+        top : device array, shape (n, layers_[-1].n_hidden)
+            ``P(h_top = 1 | rows)``, on the device of the top layer.
+        backend : Backend
+            That device's backend.
         """
-        return up_pass(self.fitted_layers_, v, be, stop)
+        layers = self.fitted_layers_
+        first = layers[0]
+        return up_pass(layers, first.standardize(rows), first.backend, len(layers) - 1)
 
-    def _down(self, h: Any, be: Backend, start: int, length: Any = None) -> tuple[Any, Backend]:
-        """Deterministic down-pass from the hidden layer ``start`` to the data.
+    def down_device(self, h: Any, be: Backend, length: Any = None) -> tuple[Any, Backend]:
+        """Deterministic down-pass of a top hidden state to the data, on the device.
 
-        ``length`` (n,), on the first layer's device, is the document length of a
-        replicated-softmax first layer (required there: 1 gives word probabilities).
-        Returns the first layer's visible mean (standardised units for a Gaussian
-        layer) and its backend (see :func:`boltz.layer.down_pass`).
+        Parameters
+        ----------
+        h : device array on ``be``, shape (n, layers_[-1].n_hidden)
+        be : Backend
+        length : device array, shape (n,), optional
+            On the first layer's device: the document lengths of a replicated-softmax
+            first layer (1 gives word probabilities).
+
+        Returns
+        -------
+        v : device array, shape (n, n_features_in_)
+            The first layer's visible mean (standardised units for a Gaussian layer;
+            ``fitted_layers_[0].unstandardize`` gives data units).
+        backend : Backend
         """
-        return down_pass(self.fitted_layers_, h, be, start, length)
+        layers = self.fitted_layers_
+        return down_pass(layers, h, be, len(layers) - 1, length)
 
     def _layer_index(self, layer: Any) -> int:
         n = len(self.layers_)
@@ -370,10 +389,10 @@ class DBN(TransformerMixin, BaseEstimator):
         return int(layer) % n
 
     def _batched(self, X: Any, fn: Callable[[Any, Backend], tuple[Any, Backend]]) -> np.ndarray:
+        first = self.fitted_layers_[0]
         outs = []
         for idx in iter_batches(X.shape[0], _EVAL_BATCH):
-            v, be = self._input(take_rows(X, idx))
-            out, obe = fn(v, be)
+            out, obe = fn(first.standardize(take_rows(X, idx)), first.backend)
             outs.append(np.asarray(obe.to_host(out)))
         return np.concatenate(outs, axis=0)
 

@@ -517,9 +517,7 @@ class MultimodalDBN(BaseEstimator):
         """Up-pass of the given views for rows ``idx``, on the joint device."""
         tops = {}
         for n, Xn in X.items():
-            dbn = self.pathways_[n]
-            v, vbe = dbn._input(take_rows(Xn, idx))
-            h, hbe = dbn._up(v, vbe, len(dbn.layers_) - 1)
+            h, hbe = self.pathways_[n].up_device(take_rows(Xn, idx))
             tops[n] = move(h, hbe, be)
         return tops
 
@@ -743,7 +741,7 @@ class MultimodalDBN(BaseEstimator):
                 fbe = first.backend
                 has_len = first.unit.has_length
                 length = fbe.xp.ones((n * reps,), dtype=fbe.dtype) if has_len else None
-                out, obe = dbn._down(top, be, len(dbn.layers_) - 1, length)
+                out, obe = dbn.down_device(top, be, length)
             outs.append(np.asarray(obe.to_host(self._average(out, n, reps))))
         out = np.concatenate(outs, axis=0)
         return out if first is None else first.unstandardize(out)

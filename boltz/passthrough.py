@@ -8,8 +8,8 @@ Corel5k a 256-unit Bernoulli pathway for the 374 keywords cut the keywords the
 joint layer could produce to a fraction (see ``docs/multimodal.md``).
 
 :class:`Passthrough` has the part of :class:`boltz.DBN`'s interface the
-multimodal DBN uses (``fit``, ``transform``, ``layers_ == []``, checkpoints) so it
-can stand wherever a pathway DBN stands.
+multimodal DBN uses (``fit``, ``transform``, ``up_device``, ``layers_ == []``,
+checkpoints) so it can stand wherever a pathway DBN stands.
 """
 
 from __future__ import annotations
@@ -134,17 +134,14 @@ class Passthrough(BaseEstimator):
         return self.check_input(X, "X")
 
     # ------------------------------------------------------------------ device passes
-    def _input(self, rows: Any) -> tuple[Any, Backend]:
-        """Rows already validated by :meth:`check_input` -> a device batch."""
+    def up_device(self, rows: Any) -> tuple[Any, Backend]:
+        """Rows already validated by :meth:`check_input` -> the top (the rows) on the device.
+
+        The counterpart of :meth:`boltz.DBN.up_device`.
+        """
         be = get_backend("cpu", self.dtype)
         x = rows.toarray() if sp.issparse(rows) else rows
         return be.asarray(np.asarray(x, dtype=np.dtype(self.dtype))), be
-
-    def _up(self, v: Any, be: Backend, stop: int) -> tuple[Any, Backend]:
-        return v, be
-
-    def _down(self, h: Any, be: Backend, start: int, length: Any = None) -> tuple[Any, Backend]:
-        return h, be
 
     # ------------------------------------------------------------------ checkpoints
     def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

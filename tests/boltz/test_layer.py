@@ -10,6 +10,7 @@ import boltz
 from boltz.dbn import DBN
 from boltz.errors import ConfigError, DataError, NotFittedError
 from boltz.layer import FittedLayer, Standardizer, down_pass, up_pass
+from boltz.passthrough import Passthrough
 
 KW = dict(epochs=2, batch_size=16, progress=False, monitor_size=0)
 
@@ -95,6 +96,17 @@ def test_stack_passes_match_the_dbn():
     np.testing.assert_array_equal(hbe.to_host(h), dbn.transform(X))
     out, obe = down_pass(layers, h, hbe, 1, None)
     np.testing.assert_array_equal(layers[0].unstandardize(obe.to_host(out)), dbn.reconstruct(X))
+    top, tbe = dbn.up_device(X)  # the pathway passes MultimodalDBN uses
+    np.testing.assert_array_equal(tbe.to_host(top), dbn.transform(X))
+    out, obe = dbn.down_device(top, tbe)
+    np.testing.assert_array_equal(layers[0].unstandardize(obe.to_host(out)), dbn.reconstruct(X))
+
+
+def test_passthrough_up_device_is_the_view():
+    X = (np.random.default_rng(3).random((5, 4)) > 0.5).astype(np.float64)
+    top, be = Passthrough().fit(X).up_device(X)
+    assert top.dtype == np.float32
+    np.testing.assert_array_equal(be.to_host(top), X)
 
 
 def test_standardizer_checks_shapes():
