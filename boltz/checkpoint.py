@@ -186,7 +186,7 @@ def load(path: str | os.PathLike, device: str = "auto") -> Any:
             f"checkpoint class {cls_name!r} is unknown; expected one of {sorted(_REGISTRY)}."
         )
     try:
-        return _REGISTRY[cls_name]._from_checkpoint(meta, arrays, device=device)
+        return _REGISTRY[cls_name].from_checkpoint_state(meta, arrays, device=device)
     except CheckpointError:
         raise
     except CONTENT_ERRORS as e:

@@ -68,7 +68,7 @@ def check_callbacks(callbacks: Any, name: str = "callbacks") -> None:
 def rbm_spec_config(rbm: RBM) -> dict[str, Any]:
     """The constructor parameters of an (unfitted) RBM as JSON-able data.
 
-    Mirrors the ``config`` entry :meth:`RBM._checkpoint_state` writes: callbacks
+    Mirrors the ``config`` entry :meth:`RBM.checkpoint_state` writes: callbacks
     are dropped (not serialisable), a unit object becomes its config dict, a
     non-int ``random_state`` becomes None.
     """
@@ -531,7 +531,7 @@ class DBN(TransformerMixin, BaseEstimator):
             params["checkpoint"] = str(params["checkpoint"])
         return clean_json(params)
 
-    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(meta, arrays)`` of the whole stack; arrays under ``layers.{i}.``."""
         if getattr(self, "layers_", None) is None:
             raise NotFittedError("This DBN instance is not fitted yet; nothing to save.")
@@ -546,7 +546,7 @@ class DBN(TransformerMixin, BaseEstimator):
         for i, rbm in enumerate(self.layers_):
             if not rbm._is_fitted():
                 break
-            m, a = rbm._checkpoint_state()
+            m, a = rbm.checkpoint_state()
             meta["layers"].append(m)
             arrays.update({f"layers.{i}.{k}": v for k, v in a.items()})
         return meta, arrays
@@ -559,11 +559,11 @@ class DBN(TransformerMixin, BaseEstimator):
         pathlib.Path
             The path written (``.npz`` added when missing).
         """
-        meta, arrays = self._checkpoint_state()
+        meta, arrays = self.checkpoint_state()
         return write_checkpoint(path, meta, arrays)
 
     @classmethod
-    def _from_checkpoint(
+    def from_checkpoint_state(
         cls, meta: dict, arrays: dict, device: str = "auto", where: str = "DBN"
     ) -> DBN:
         """Rebuild a (possibly partially fitted) DBN from validated checkpoint content."""
@@ -595,7 +595,7 @@ class DBN(TransformerMixin, BaseEstimator):
             allowed |= {prefix + k for k in sub}
             if need(m, "class", str, f"{where} layer {i}") != "RBM":
                 raise CheckpointError(f"checkpoint {where} layer {i} is not an RBM.")
-            rbm = RBM._from_checkpoint(m, sub, device=device)
+            rbm = RBM.from_checkpoint_state(m, sub, device=device)
             if i > 0:
                 below = layers_[-1]
                 if rbm.unit_.name != "bernoulli":

@@ -747,7 +747,7 @@ class MultimodalDBN(BaseEstimator):
         return out if first is None else first.unstandardize(out)
 
     # ================================================================ checkpoints
-    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(meta, arrays)``: pathways under ``pathways.{name}.``, the joint under ``joint.``."""
         self._check_fitted()
         n_jobs = self.n_jobs if isinstance(self.n_jobs, (int, type(None))) else None
@@ -777,10 +777,10 @@ class MultimodalDBN(BaseEstimator):
         }
         arrays: dict[str, np.ndarray] = {}
         for n in self.views_:
-            m, a = self.pathways_[n]._checkpoint_state()
+            m, a = self.pathways_[n].checkpoint_state()
             meta["pathways"][n] = m
             arrays.update({f"pathways.{n}.{k}": v for k, v in a.items()})
-        m, a = self.joint_._checkpoint_state()
+        m, a = self.joint_.checkpoint_state()
         meta["joint"] = m
         arrays.update({f"joint.{k}": v for k, v in a.items()})
         return meta, arrays
@@ -792,11 +792,12 @@ class MultimodalDBN(BaseEstimator):
         -------
         pathlib.Path
         """
-        meta, arrays = self._checkpoint_state()
+        meta, arrays = self.checkpoint_state()
         return write_checkpoint(path, meta, arrays)
 
     @classmethod
-    def _from_checkpoint(cls, meta: dict, arrays: dict, device: str = "auto") -> MultimodalDBN:
+    def from_checkpoint_state(cls, meta: dict, arrays: dict, device: str = "auto") -> MultimodalDBN:
+        """Rebuild a fitted model from :meth:`checkpoint_state` output (CheckpointError)."""
         config = dict(need(meta, "config", dict))
         if "joint_training" not in config:  # written before multi-prediction training existed
             config.update(joint_training="likelihood", inference_steps=10)
@@ -822,7 +823,7 @@ class MultimodalDBN(BaseEstimator):
             where = f"pathway {n!r}"
             pm = need(pw_meta, n, dict)
             kind = Passthrough if pm.get("class") == "Passthrough" else DBN
-            dbn = kind._from_checkpoint(pm, sub, device=device, where=where)
+            dbn = kind.from_checkpoint_state(pm, sub, device=device, where=where)
             if not dbn._is_complete():
                 raise CheckpointError(f"checkpoint {where} is not fully fitted.")
             pathways_[n] = dbn
@@ -830,7 +831,7 @@ class MultimodalDBN(BaseEstimator):
         allowed |= {"joint." + k for k in sub}
         if need(joint_meta, "class", str, "joint") != "RBM":
             raise CheckpointError("checkpoint joint layer is not an RBM.")
-        joint_ = RBM._from_checkpoint(joint_meta, sub, device=device)
+        joint_ = RBM.from_checkpoint_state(joint_meta, sub, device=device)
         check_no_extra(arrays, allowed)
         if joint_.unit_.name != "bernoulli":
             raise CheckpointError("checkpoint joint RBM must have Bernoulli visibles.")

@@ -144,15 +144,17 @@ class Passthrough(BaseEstimator):
         return be.asarray(np.asarray(x, dtype=np.dtype(self.dtype))), be
 
     # ------------------------------------------------------------------ checkpoints
-    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """``(meta, arrays)`` of the pathway (its width and dtype; no arrays)."""
         self._check_fitted()
         meta = {"class": "Passthrough", "dtype": str(self.dtype), "n_features_in": self.n_top_}
         return meta, {}
 
     @classmethod
-    def _from_checkpoint(
+    def from_checkpoint_state(
         cls, meta: dict, arrays: dict, device: str = "auto", where: str = "pathway"
     ) -> Passthrough:
+        """Rebuild a fitted pathway from :meth:`checkpoint_state` output (CheckpointError)."""
         if arrays:
             raise CheckpointError(f"checkpoint {where} (Passthrough) has unexpected arrays.")
         n = need(meta, "n_features_in", int, where)

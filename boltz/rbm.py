@@ -858,7 +858,18 @@ class RBM(TransformerMixin, BaseEstimator):
         return np.ones(self.n_features_in_, dtype=self.model_.backend.dtype)
 
     # ================================================================ checkpoints
-    def _checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """What :meth:`save` writes, in memory (composite models embed it).
+
+        Returns
+        -------
+        meta : dict
+            JSON-able: class, config, unit, sizes, epoch, optimiser counter, RNG
+            states, history.
+        arrays : dict of str -> ndarray
+            ``params.*`` (:meth:`boltz.layer.FittedLayer.state`), ``optim.*``,
+            ``pcd.*``, ``data.mean`` and, for Gaussian visibles, ``data.standardize_*``.
+        """
         self._check_fitted()
         be = self.model_.backend
         params = self.get_params(deep=False)
@@ -897,11 +908,18 @@ class RBM(TransformerMixin, BaseEstimator):
 
     def save(self, path: Any) -> Any:
         """Write a checkpoint (``.npz``, no pickle, atomic) and return its path."""
-        meta, arrays = self._checkpoint_state()
+        meta, arrays = self.checkpoint_state()
         return write_checkpoint(path, meta, arrays)
 
     @classmethod
-    def _from_checkpoint(cls, meta: dict, arrays: dict, device: str = "auto") -> RBM:
+    def from_checkpoint_state(cls, meta: dict, arrays: dict, device: str = "auto") -> RBM:
+        """Rebuild a fitted RBM from :meth:`checkpoint_state` output (validated).
+
+        Raises
+        ------
+        CheckpointError
+            When the content is inconsistent.
+        """
         config = dict(need(meta, "config", dict))
         unit_cfg = need(meta, "unit", dict)
         try:
@@ -1001,7 +1019,7 @@ class RBM(TransformerMixin, BaseEstimator):
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         if self._is_fitted():
-            meta, arrays = self._checkpoint_state()
+            meta, arrays = self.checkpoint_state()
             for k in (
                 "model_",
                 "optimizer_",

@@ -620,13 +620,13 @@ class Tagger(BaseEstimator):
         }
         arrays: dict[str, np.ndarray] = {"tag_frequency": self.tag_frequency_}
         for i, m in enumerate(self.models_):
-            mm, a = m._checkpoint_state()
+            mm, a = m.checkpoint_state()
             meta["models"].append(mm)
             arrays.update({f"models.{i}.{k}": v for k, v in a.items()})
         return write_checkpoint(path, meta, arrays)
 
     @classmethod
-    def _from_checkpoint(cls, meta: dict, arrays: dict, device: str = "auto") -> Tagger:
+    def from_checkpoint_state(cls, meta: dict, arrays: dict, device: str = "auto") -> Tagger:
         metas = need(meta, "models", list)
         exponent = need(meta, "frequency_exponent", (int, float))
         if not metas:
@@ -638,7 +638,7 @@ class Tagger(BaseEstimator):
             allowed |= {f"models.{i}.{k}" for k in sub}
             if not isinstance(mm, dict):
                 raise CheckpointError(f"checkpoint model {i} metadata is not a mapping.")
-            models.append(MultimodalDBN._from_checkpoint(mm, sub, device=device))
+            models.append(MultimodalDBN.from_checkpoint_state(mm, sub, device=device))
         check_no_extra(arrays, allowed)
         if "tag_frequency" not in arrays:
             raise CheckpointError("checkpoint of a Tagger lacks the array 'tag_frequency'.")

@@ -106,13 +106,13 @@ SMALL_HRL = dict(
 
 def model_state(model: Any) -> tuple[str, dict[str, bytes]]:
     """Everything a checkpoint of ``model`` holds (metadata as JSON, array bytes)."""
-    meta, arrays = model._checkpoint_state()
+    meta, arrays = model.checkpoint_state()
     return json.dumps(meta, sort_keys=True), {k: np.asarray(v).tobytes() for k, v in arrays.items()}
 
 
 def format1(model: Any) -> bytes:
     """The file boltz wrote before format 2 (np.savez, no manifest, no checksums)."""
-    meta, arrays = model._checkpoint_state()
+    meta, arrays = model.checkpoint_state()
     meta = {**meta, "format": FORMAT, "format_version": 1}
     buf = io.BytesIO()
     np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)

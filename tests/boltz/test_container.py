@@ -235,7 +235,7 @@ def test_foreign_files_name_what_they_are(tmp_path):
 def test_format_version_1_files_still_load(tmp_path):
     """Checkpoints written before the manifest (np.savez, format 1) load as before."""
     r = boltz.load(_rbm(tmp_path))
-    meta, arrays = r._checkpoint_state()
+    meta, arrays = r.checkpoint_state()
     buf = io.BytesIO()
     meta = {**meta, "format": "boltz-checkpoint", "format_version": 1}
     np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)

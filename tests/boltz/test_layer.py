@@ -70,7 +70,7 @@ def test_check_input_names_the_owner_and_clips():
 
 def test_state_is_the_layer_part_of_the_checkpoint():
     rbm, _ = _gaussian(learn_sigma=True)
-    _, arrays = rbm._checkpoint_state()
+    _, arrays = rbm.checkpoint_state()
     state = rbm.layer_.state()
     assert set(state) == {k for k in arrays if k.startswith("params.") or "standardize" in k}
     for k, v in state.items():

@@ -56,7 +56,7 @@ def test_multimodal_with_passthrough_views_generates_and_roundtrips(tmp_path):
     assert isinstance(back.pathways_["b"], Passthrough) and back.finetune_views == ["b"]
     np.testing.assert_allclose(back.generate("b", given={"a": A[:9]}), G, rtol=1e-6)
     with pytest.raises(CheckpointError):
-        Passthrough._from_checkpoint({"n_features_in": 0, "dtype": "float32"}, {})
+        Passthrough.from_checkpoint_state({"n_features_in": 0, "dtype": "float32"}, {})
 
 
 def test_finetune_views_are_validated():
