@@ -31,9 +31,9 @@ from .checkpoint import (
 from .distributed import is_writer
 from .errors import ConfigError, NotFittedError
 from .layer import FittedLayer, down_pass, up_pass
-from .rbm import RBM
+from .rbm import RBM, rbm_config
 from .trainer import iter_batches, take_rows
-from .units import VisibleUnit, make_unit
+from .units import make_unit
 
 logger = logging.getLogger(__name__)
 
@@ -65,29 +65,8 @@ def check_callbacks(callbacks: Any, name: str = "callbacks") -> None:
         raise ConfigError(f"{name} must be None or a list of callables; got {callbacks!r}.")
 
 
-def rbm_spec_config(rbm: RBM) -> dict[str, Any]:
-    """The constructor parameters of an (unfitted) RBM as JSON-able data.
-
-    Mirrors the ``config`` entry :meth:`RBM.checkpoint_state` writes: callbacks
-    are dropped (not serialisable), a unit object becomes its config dict, a
-    non-int ``random_state`` becomes None.
-    """
-    params = rbm.get_params(deep=False)
-    params.pop("callbacks", None)
-    if isinstance(params.get("visible"), VisibleUnit):
-        params["visible"] = params["visible"].config()
-    if params.get("checkpoint") is not None:
-        params["checkpoint"] = str(params["checkpoint"])
-    rs = params.get("random_state")
-    if isinstance(rs, np.integer):
-        params["random_state"] = int(rs)
-    elif not isinstance(rs, (int, type(None))):
-        params["random_state"] = None
-    return clean_json(params)
-
-
 def rbm_from_spec(config: Any, where: str) -> RBM:
-    """Rebuild an unfitted RBM from :func:`rbm_spec_config` output (checkpoint content)."""
+    """Rebuild an unfitted RBM from :func:`boltz.rbm.rbm_config` output (checkpoint content)."""
     if not isinstance(config, dict):
         raise CheckpointError(f"checkpoint {where} must be a dict of RBM parameters.")
     try:
@@ -539,7 +518,7 @@ class DBN(TransformerMixin, BaseEstimator):
             "class": "DBN",
             "library_version": __version__,
             "config": self._config_json(),
-            "layer_configs": [rbm_spec_config(r) for r in self.layers],
+            "layer_configs": [rbm_config(r) for r in self.layers],
             "layers": [],
         }
         arrays: dict[str, np.ndarray] = {}

@@ -177,12 +177,12 @@ class FittedLayer:
         """``P(h = 1 | v)`` of a standardised device batch, shape (n, n_hidden)."""
         return self.model.hidden_mean(v, self.model.length(v))
 
-    def down(self, h: Any, length: Any = None, rng: Any = None) -> Any:
-        """``E[v | h]`` (or a sample with ``rng``), standardised units, shape (n, n_visible).
+    def down(self, h: Any, length: Any = None) -> Any:
+        """``E[v | h]`` in standardised units, shape (n, n_visible).
 
         ``length`` (n,): document lengths of a replicated softmax (1: word probabilities).
         """
-        return self.model.visible(h, length, rng=rng)
+        return self.model.visible(h, length)
 
     # ------------------------------------------------------------------ state
     def params(self) -> dict[str, np.ndarray]:

@@ -41,7 +41,7 @@ from .validation import check_data, chunk_rows, iter_chunks
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RBM"]
+__all__ = ["RBM", "rbm_config"]
 
 _EVAL_BATCH = 4096
 
@@ -89,6 +89,23 @@ def _log_ais(res: AISResult, n_runs: int, n_words: Any) -> None:
         float(np.max(width)),
         float(np.median(width)),
     )
+
+
+def rbm_config(rbm: RBM) -> dict[str, Any]:
+    """The constructor parameters of an RBM as JSON-able data (the checkpoint ``config``).
+
+    Callbacks are dropped (not serialisable), a unit object becomes its config dict,
+    a path ``checkpoint`` a string, a non-integer ``random_state`` None.
+    """
+    params = rbm.get_params(deep=False)
+    params.pop("callbacks", None)
+    if isinstance(params["visible"], VisibleUnit):
+        params["visible"] = params["visible"].config()
+    if params.get("checkpoint") is not None:
+        params["checkpoint"] = str(params["checkpoint"])
+    rs = params.get("random_state")
+    params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
+    return clean_json(params)
 
 
 def _check_int(name: str, value: Any, lo: int, allow_none: bool = False) -> None:
@@ -872,18 +889,10 @@ class RBM(TransformerMixin, BaseEstimator):
         """
         self._check_fitted()
         be = self.model_.backend
-        params = self.get_params(deep=False)
-        params.pop("callbacks", None)
-        if isinstance(params["visible"], VisibleUnit):
-            params["visible"] = params["visible"].config()
-        if params.get("checkpoint") is not None:
-            params["checkpoint"] = str(params["checkpoint"])
-        rs = params.get("random_state")
-        params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
         meta = {
             "class": "RBM",
             "library_version": __version__,
-            "config": clean_json(params),
+            "config": rbm_config(self),
             "unit": self.unit_.config(),
             "n_visible": self.n_features_in_,
             "n_hidden": self.model_.n_hidden,
