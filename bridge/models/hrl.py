@@ -17,6 +17,8 @@ Neurocomputing 2019 (sections 3 and 4.2).  Three learning steps, for two views n
   ``M_v = P(h_joint | x_v)`` is the joint representation inferred from view ``v``
   *alone*: the other view's top layer is missing and filled in by ``meanfield_steps``
   mean-field alternations through the joint layer (:meth:`MultimodalDBN.transform`).
+  The joint RBM is trained by CD-1 only (``HRLStage1(joint_training="likelihood")``, the
+  paper's model); boltz's multi-prediction default put HRL at chance on Wikipedia.
 
 **Step 2 -- hybrid representation** (PyTorch), per view: a joint autoencoder over
 ``[F_v, M_v]`` with one sigmoid code layer (paper: 1024 units)::
