@@ -104,15 +104,22 @@ SMALL_HRL = dict(
 )
 
 
+def _state(model: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(meta, arrays)``: boltz models' public protocol, bridge models' own method."""
+    if hasattr(model, "checkpoint_state"):
+        return model.checkpoint_state()
+    return model._checkpoint_state()
+
+
 def model_state(model: Any) -> tuple[str, dict[str, bytes]]:
     """Everything a checkpoint of ``model`` holds (metadata as JSON, array bytes)."""
-    meta, arrays = model.checkpoint_state()
+    meta, arrays = _state(model)
     return json.dumps(meta, sort_keys=True), {k: np.asarray(v).tobytes() for k, v in arrays.items()}
 
 
 def format1(model: Any) -> bytes:
     """The file boltz wrote before format 2 (np.savez, no manifest, no checksums)."""
-    meta, arrays = model.checkpoint_state()
+    meta, arrays = _state(model)
     meta = {**meta, "format": FORMAT, "format_version": 1}
     buf = io.BytesIO()
     np.savez(buf, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
