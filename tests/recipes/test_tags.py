@@ -6,9 +6,10 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from boltz.errors import DataError
-from recipes.tags import main
+from recipes.tags import as_texts, main, text_length
 from tests.boltz.test_tagger import collection
 
 
@@ -87,8 +88,23 @@ def test_wikipedia_smoke(data_dir, tmp_path):
     assert m["tags_visible"] == "bernoulli" and m["features_visible"] == "gaussian"
     for key in ("tagger", "frequency", "knn", "logistic", "shuffled_features"):
         assert 0 <= m[key]["precision_at_10"] <= 1
-    assert 0 <= m["generated_text_accuracy"] <= 1
-    assert len((tmp_path / "generated.tsv").read_text().splitlines()) == 40
+    for key in ("generated", "reference"):
+        for reading in ("text", "distribution"):
+            assert 0 <= m[f"{key}_{reading}_accuracy"] <= 1
+        assert 0 < m[f"{key}_distribution_majority_share"] <= 1
+    lines = (tmp_path / "generated.tsv").read_text().splitlines()
+    assert len(lines) == 40
+    # by default as many words as a typical training text has
+    assert len(lines[0].split("\t")[1].split(",")) == m["text_length"] > 10
+
+
+def test_texts_are_the_best_words():
+    S = np.array([[0.1, 0.9, 0.5, 0.2], [0.7, 0.0, 0.1, 0.3]])
+    T = as_texts(S, 2)
+    assert T.tolist() == [[0, 1, 1, 0], [1, 0, 0, 1]]
+    assert as_texts(S, 9).sum() == 8  # never longer than the vocabulary
+    assert text_length(sp.csr_matrix(np.array([[2, 0, 1], [0, 0, 5], [1, 1, 1]]))) == 2
+    assert text_length(np.zeros((2, 3))) == 1
 
 
 def test_corel5k_smoke(data_dir, tmp_path):
