@@ -6,17 +6,8 @@ hidden layers.  For inference the joint layer is an :class:`boltz.model.RBMModel
 with one visible group per pathway sharing the joint RBM's parameter arrays, so
 missing modalities are filled in by the same unit code that trains the RBMs.
 
-Inference with missing modalities (given views ``g``, missing tops ``m``)::
-
-    m <- 0 (init="zeros") or sigmoid(b_m) (init="bias")
-    repeat `steps` times:
-        p_h = P(h_joint = 1 | g, m)            # sigmoid(c + g W_g + m W_m)
-        h   = p_h                (meanfield)  or  h ~ Bernoulli(p_h)  (gibbs)
-        p_m = P(m = 1 | h)                     # sigmoid(b_m + h W_m^T)
-        m   = p_m                (meanfield)  or  m ~ Bernoulli(p_m)  (gibbs)
-    representation: P(h_joint = 1 | g, m)
-
-Gibbs results are averaged over ``n_samples`` independent chains per row.
+Inference with missing modalities (mean-field or Gibbs chains through the joint layer) is
+in :mod:`boltz.crossmodal`; :func:`top_words` (re-exported here) reads generated words.
 """
 
 from __future__ import annotations
@@ -41,6 +32,7 @@ from .checkpoint import (
     register,
     write_checkpoint,
 )
+from .crossmodal import chain_average, check_inference, run_chains, top_words
 from .dbn import DBN, check_int, check_seed, sub_arrays, unit_name
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .layer import move
@@ -49,14 +41,13 @@ from .multiprediction import MultiPredictionTrainer, ViewDecoder, rows_to_target
 from .passthrough import Passthrough
 from .rbm import RBM
 from .trainer import iter_batches, take_rows
+from .validation import check_views
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["MultimodalDBN", "top_words"]
 
 _EVAL_BATCH = 4096
-_METHODS = ("meanfield", "gibbs")
-_INITS = ("zeros", "bias")
 _TRAININGS = ("multiprediction", "likelihood")
 
 
@@ -87,53 +78,6 @@ def _targets(pw: DBN | Passthrough, rows: Any, be: Backend) -> tuple[Any, Any]:
         x = be.asarray(pw.check_input(rows, "X"))
         return x, be.xp.ones((x.shape[0],), dtype=x.dtype)
     return rows_to_targets(pw.layers_[0], rows, be)
-
-
-def _n_rows(X: Any, name: str) -> int:
-    if X is None:
-        raise DataTypeError(f"{name} must be a 2-D array; got None.")
-    shape = getattr(X, "shape", None)
-    if shape is None:
-        try:
-            shape = np.asarray(X).shape
-        except Exception as e:
-            raise DataTypeError(f"{name} could not be converted to an array: {e}") from e
-    if len(shape) != 2:
-        raise DataError(f"{name} must be a 2-D array (n_samples, n_features); got shape {shape}.")
-    return int(shape[0])
-
-
-def top_words(probs: Any, vocabulary: Sequence[Any], k: int = 10) -> list[list[tuple[Any, float]]]:
-    """The ``k`` most probable words of each row, most probable first.
-
-    Parameters
-    ----------
-    probs : array-like, shape (n, V) or (V,)
-        Word probabilities, e.g. ``MultimodalDBN.generate("text", ...)``.
-    vocabulary : sequence, length V
-        The word of each column.
-    k : int, default 10
-        Words per row (at most V).
-
-    Returns
-    -------
-    list of list of (word, probability)
-        One list per row; ties are broken by column order.
-    """
-    p = np.asarray(probs, dtype=np.float64)
-    if p.ndim == 1:
-        p = p[None, :]
-    if p.ndim != 2:
-        raise DataError(f"probs must be a 1-D or 2-D array; got shape {p.shape}.")
-    vocab = list(vocabulary)
-    if len(vocab) != p.shape[1]:
-        raise DataError(
-            f"vocabulary has {len(vocab)} words but probs has {p.shape[1]} columns; "
-            "pass the vocabulary of the text pathway's input."
-        )
-    k = min(check_int("k", k, 1), p.shape[1])
-    order = np.argsort(-p, axis=1, kind="stable")[:, :k]
-    return [[(vocab[j], float(row[j])) for j in idx] for row, idx in zip(p, order)]
 
 
 @register("MultimodalDBN")
@@ -319,36 +263,6 @@ class MultimodalDBN(BaseEstimator):
                 "views before using this estimator."
             )
 
-    def _check_views(self, X: Any, name: str, names: Sequence[str], require_all: bool) -> dict:
-        """Validate a dict of views: known names, 2-D arrays, equal row counts."""
-        if not isinstance(X, Mapping):
-            raise DataTypeError(
-                f"{name} must be a dict mapping view names to arrays, e.g. "
-                f"{{{', '.join(repr(n) + ': ...' for n in names)}}}; got {type(X).__name__}."
-            )
-        unknown = [k for k in X if k not in names]
-        if unknown:
-            raise DataError(
-                f"{name} has unknown view(s) {unknown}; this MultimodalDBN has views {list(names)}."
-            )
-        if not X:
-            raise DataError(f"{name} is empty; give at least one of the views {list(names)}.")
-        if require_all:
-            missing = [n for n in names if n not in X]
-            if missing:
-                raise DataError(
-                    f"{name} lacks view(s) {missing}; fitting needs every view {list(names)} "
-                    "for the same items."
-                )
-        rows = {k: _n_rows(X[k], f"{name}[{k!r}]") for k in names if k in X}
-        if len(set(rows.values())) > 1:
-            detail = ", ".join(f"{k!r}: {n}" for k, n in rows.items())
-            raise DataError(
-                f"all views in {name} must have the same number of rows (row i of every view "
-                f"is the same item); got {detail}."
-            )
-        return {k: X[k] for k in names if k in X}
-
     @property
     def n_hidden_(self) -> int:
         self._check_fitted()
@@ -374,9 +288,9 @@ class MultimodalDBN(BaseEstimator):
         """
         pathways, joint = self._check_params()
         names = list(pathways)
-        X = self._check_views(X, "X", names, require_all=True)
+        X = check_views(X, "X", names, require_all=True)
         if X_val is not None:
-            X_val = self._check_views(X_val, "X_val", names, require_all=True)
+            X_val = check_views(X_val, "X_val", names, require_all=True)
         jobs = [
             delayed(_fit_pathway)(n, clone(pathways[n]), X[n], None if X_val is None else X_val[n])
             for n in names
@@ -428,9 +342,9 @@ class MultimodalDBN(BaseEstimator):
         for dbn in fitted.values():
             dbn._check_fitted()
         names = list(given)
-        X = self._check_views(X, "X", names, require_all=True)
+        X = check_views(X, "X", names, require_all=True)
         if X_val is not None:
-            X_val = self._check_views(X_val, "X_val", names, require_all=True)
+            X_val = check_views(X_val, "X_val", names, require_all=True)
         self.pathways_ = {n: fitted[n] for n in names}
         self.views_ = names
         Z = self._tops(X)
@@ -502,17 +416,6 @@ class MultimodalDBN(BaseEstimator):
         groups = [(n, _top_size(self.pathways_[n])) for n in self.views_]
         return self.joint_.layer_.joint_model(groups)
 
-    def _check_inference(
-        self, method: str, steps: Any, n_samples: Any, init: str, what: str = "method"
-    ) -> int:
-        if method not in _METHODS:
-            raise ConfigError(f"{what} must be one of {list(_METHODS)}; got {method!r}.")
-        if init not in _INITS:
-            raise ConfigError(f"init must be one of {list(_INITS)}; got {init!r}.")
-        check_int("steps", steps, 0)
-        check_int("n_samples", n_samples, 1)
-        return int(n_samples) if method == "gibbs" else 1
-
     def _given_tops(self, X: dict[str, Any], idx: np.ndarray, be: Backend) -> dict[str, Any]:
         """Up-pass of the given views for rows ``idx``, on the joint device."""
         tops = {}
@@ -520,60 +423,6 @@ class MultimodalDBN(BaseEstimator):
             h, hbe = self.pathways_[n].up_device(take_rows(Xn, idx))
             tops[n] = move(h, hbe, be)
         return tops
-
-    def _chains(
-        self,
-        jm: RBMModel,
-        tops: dict[str, Any],
-        n: int,
-        steps: int,
-        method: str,
-        reps: int,
-        init: str,
-        rng: Any,
-    ) -> tuple[Any, Any, Any]:
-        """Run ``reps`` chains per row with the given tops clamped.
-
-        Returns
-        -------
-        ph : array, shape (n * reps, H)
-            ``P(h_joint | given, missing state)`` at the end.
-        v : array, shape (n * reps, V)
-            The final joint visible state (missing groups: samples for gibbs,
-            probabilities for meanfield).
-        pm : array, shape (n * reps, V)
-            The missing groups' last conditional probabilities ``P(m | h)``
-            (the initial values when ``steps == 0``).
-        """
-        be, xp = jm.backend, jm.backend.xp
-        missing = [g.name for g in jm.groups if g.name not in tops]
-        v = be.zeros((n * reps, jm.n_visible))
-        for g in jm.groups:
-            if g.name in tops:
-                t = tops[g.name]
-                v[:, g.slice] = xp.repeat(t, reps, axis=0) if reps > 1 else t
-            elif init == "bias":
-                v[:, g.slice] = be.sigmoid(jm.params["visible_bias"][g.slice])
-        pm = v
-        gibbs = method == "gibbs"
-        for _ in range(steps if missing else 0):
-            ph = jm.hidden_mean(v)
-            h = jm.sample_hidden(ph, rng) if gibbs else ph
-            pm = jm.visible(h, only=missing, base=v)
-            if gibbs:
-                v = pm.copy()
-                for g in jm.groups:
-                    if g.name in missing:
-                        v[:, g.slice] = be.bernoulli(rng, pm[:, g.slice])
-            else:
-                v = pm
-        return jm.hidden_mean(v), v, pm
-
-    @staticmethod
-    def _average(x: Any, n: int, reps: int) -> Any:
-        if reps == 1:
-            return x
-        return x.reshape(n, reps, x.shape[1]).mean(axis=1)
 
     # ================================================================ inference
     def pathway_transform(self, name: str, X: Any) -> np.ndarray:
@@ -641,8 +490,8 @@ class MultimodalDBN(BaseEstimator):
         """
         self._check_fitted()
         steps = self.inference_steps if steps is None else steps
-        reps = self._check_inference(missing, steps, n_samples, init, what="missing")
-        X = self._check_views(X, "X", self.views_, require_all=False)
+        reps = check_inference(missing, steps, n_samples, init, what="missing")
+        X = check_views(X, "X", self.views_, require_all=False)
         X = {n: _check_input(self.pathways_[n], Xn, f"X[{n!r}]") for n, Xn in X.items()}
         n_rows = next(iter(X.values())).shape[0]
         jm = self._joint_model()
@@ -652,12 +501,12 @@ class MultimodalDBN(BaseEstimator):
         for idx in iter_batches(n_rows, max(1, _EVAL_BATCH // reps)):
             n = len(idx)
             given = self._given_tops(X, idx, be)
-            ph, _, pm = self._chains(jm, given, n, int(steps), missing, reps, init, rng)
-            joint.append(np.asarray(be.to_host(self._average(ph, n, reps))))
+            ph, _, pm = run_chains(jm, given, n, int(steps), missing, reps, init, rng)
+            joint.append(np.asarray(be.to_host(chain_average(ph, n, reps))))
             if return_pathways:
                 for g in jm.groups:
                     val = (
-                        given[g.name] if g.name in given else self._average(pm[:, g.slice], n, reps)
+                        given[g.name] if g.name in given else chain_average(pm[:, g.slice], n, reps)
                     )
                     tops[g.name].append(np.asarray(be.to_host(val)))
         out = np.concatenate(joint, axis=0)
@@ -714,9 +563,9 @@ class MultimodalDBN(BaseEstimator):
         if target not in self.pathways_:
             raise ConfigError(f"unknown target {target!r}; this model has views {self.views_}.")
         steps = self.inference_steps if steps is None else steps
-        reps = self._check_inference(method, steps, n_samples, init)
+        reps = check_inference(method, steps, n_samples, init)
         check_int("steps", steps, 1)
-        given = self._check_views(given, "given", self.views_, require_all=False)
+        given = check_views(given, "given", self.views_, require_all=False)
         if target in given:
             raise ConfigError(
                 f"target {target!r} is also in given; generate infers a view that is not given."
@@ -733,7 +582,7 @@ class MultimodalDBN(BaseEstimator):
         for idx in iter_batches(n_rows, max(1, _EVAL_BATCH // reps)):
             n = len(idx)
             tops = self._given_tops(given, idx, be)
-            _, v, pm = self._chains(jm, tops, n, int(steps), method, reps, init, rng)
+            _, v, pm = run_chains(jm, tops, n, int(steps), method, reps, init, rng)
             if first is None:  # a Passthrough view: its units are the joint layer's visibles
                 out, obe = pm[:, sl], be  # (Gibbs: the chains' conditional means, averaged)
             else:
@@ -742,7 +591,7 @@ class MultimodalDBN(BaseEstimator):
                 has_len = first.unit.has_length
                 length = fbe.xp.ones((n * reps,), dtype=fbe.dtype) if has_len else None
                 out, obe = dbn.down_device(top, be, length)
-            outs.append(np.asarray(obe.to_host(self._average(out, n, reps))))
+            outs.append(np.asarray(obe.to_host(chain_average(out, n, reps))))
         out = np.concatenate(outs, axis=0)
         return out if first is None else first.unstandardize(out)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import scipy.sparse as sp
 from .backend import is_sparse
 from .errors import DataError, DataRangeWarning, DataTypeError
 
-__all__ = ["check_data", "clip_to_unit_range", "iter_chunks"]
+__all__ = ["check_data", "check_views", "clip_to_unit_range", "iter_chunks"]
 
 CHUNK_BYTES = 8 << 20
 
@@ -148,3 +149,75 @@ def clip_to_unit_range(X: Any, name: str = "X") -> Any:
         stacklevel=4,
     )
     return np.clip(np.asarray(X), 0, 1)
+
+
+def _n_rows(X: Any, name: str) -> int:
+    if X is None:
+        raise DataTypeError(f"{name} must be a 2-D array; got None.")
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        try:
+            shape = np.asarray(X).shape
+        except Exception as e:
+            raise DataTypeError(f"{name} could not be converted to an array: {e}") from e
+    if len(shape) != 2:
+        raise DataError(f"{name} must be a 2-D array (n_samples, n_features); got shape {shape}.")
+    return int(shape[0])
+
+
+def check_views(
+    X: Any, name: str, names: Sequence[str], require_all: bool, owner: str = "MultimodalDBN"
+) -> dict[str, Any]:
+    """Validate a dict of views: known names, 2-D arrays, equal row counts.
+
+    Parameters
+    ----------
+    X : dict of str -> array-like
+    name : str
+        What the caller calls ``X`` (``"X"``, ``"given"``...), for the messages.
+    names : sequence of str
+        The model's views, in order.
+    require_all : bool
+        Whether every view must be present (fitting) or any non-empty subset will do.
+    owner : str
+        The model, for the messages.
+
+    Returns
+    -------
+    dict of str -> array-like
+        The views of ``X`` in the order of ``names`` (not copied).
+
+    Raises
+    ------
+    DataTypeError
+        ``X`` is not a dict, or a view is not array-like.
+    DataError
+        Unknown, missing or no views, a view that is not 2-D, or unequal row counts.
+    """
+    if not isinstance(X, Mapping):
+        raise DataTypeError(
+            f"{name} must be a dict mapping view names to arrays, e.g. "
+            f"{{{', '.join(repr(n) + ': ...' for n in names)}}}; got {type(X).__name__}."
+        )
+    unknown = [k for k in X if k not in names]
+    if unknown:
+        raise DataError(
+            f"{name} has unknown view(s) {unknown}; this {owner} has views {list(names)}."
+        )
+    if not X:
+        raise DataError(f"{name} is empty; give at least one of the views {list(names)}.")
+    if require_all:
+        missing = [n for n in names if n not in X]
+        if missing:
+            raise DataError(
+                f"{name} lacks view(s) {missing}; fitting needs every view {list(names)} "
+                "for the same items."
+            )
+    rows = {k: _n_rows(X[k], f"{name}[{k!r}]") for k in names if k in X}
+    if len(set(rows.values())) > 1:
+        detail = ", ".join(f"{k!r}: {n}" for k, n in rows.items())
+        raise DataError(
+            f"all views in {name} must have the same number of rows (row i of every view "
+            f"is the same item); got {detail}."
+        )
+    return {k: X[k] for k in names if k in X}
