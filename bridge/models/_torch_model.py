@@ -45,7 +45,7 @@ from ._checkpoint import (
     sub_tensors,
 )
 from ._layers import build_or_explain
-from ._training import train_loop
+from ._training import FitContext, train_loop
 from ._validation import (
     check_float,
     check_hidden,
@@ -57,6 +57,33 @@ from ._validation import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _check_bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False; got {value!r}.")
+    return value
+
+
+def _check_monitor(value: Any, name: str) -> str:
+    if value not in ("auto", "loss", "map"):
+        raise ConfigError(f"{name} must be 'auto', 'loss' or 'map'; got {value!r}.")
+    return value
+
+
+#: The checks of the hyperparameters the torch models share, by name; a model checks
+#: those it has (``_check_common``), a model's ``_shared_checks`` may replace some.
+SHARED_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "epochs": check_int,
+    "batch_size": check_int,
+    "learning_rate": lambda v, name: check_float(v, name, strict=True),
+    "weight_decay": check_float,
+    "patience": check_int,
+    "monitor": _check_monitor,
+    "standardize": _check_bool,
+    "center": _check_bool,
+    "progress": check_progress,
+}
 
 
 def _tuples(value: Any) -> Any:
@@ -110,6 +137,8 @@ class TorchMultiViewModel(MultiViewModel):
     #: "refuse", or None to defer to ``bridge.distributed.KNOWN_OBJECTIVES`` (a class
     #: found in neither refuses to train under a process group).
     _ddp_objective: ClassVar[str | None] = None
+    #: How ``_check_common`` checks the shared hyperparameters (see :data:`SHARED_CHECKS`).
+    _shared_checks: ClassVar[dict[str, Callable[[Any, str], Any]]] = SHARED_CHECKS
 
     # ------------------------------------------------------------------ hooks
     def _check_params(self) -> None:  # pragma: no cover - overridden
@@ -180,8 +209,12 @@ class TorchMultiViewModel(MultiViewModel):
             X = X @ p["proj"]
         return X
 
-    def _tensors(self, V: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
-        dev = getattr(self, "_device", None) or resolve_device(self.device)
+    def _tensors(
+        self, V: Mapping[str, np.ndarray], device: torch.device | None = None
+    ) -> dict[str, torch.Tensor]:
+        """Preprocessed float32 tensors of the views on ``device`` (default: the fitted
+        module's)."""
+        dev = self._module_device() if device is None else device
         return {
             k: torch.as_tensor(
                 np.ascontiguousarray(self._apply_preprocess(k, X), dtype=np.float32), device=dev
@@ -189,22 +222,23 @@ class TorchMultiViewModel(MultiViewModel):
             for k, X in V.items()
         }
 
+    def _module_device(self) -> torch.device:
+        """Where the fitted network lives (``device`` resolved, before fit)."""
+        module = getattr(self, "module_", None)
+        if module is not None:
+            for t in (*module.parameters(), *module.buffers()):
+                return t.device
+        return resolve_device(self.device)
+
     # ------------------------------------------------------------------ fit / transform
     def _check_common(self) -> None:
-        check_int(self.epochs, "epochs")
-        check_int(self.batch_size, "batch_size")
-        check_float(self.learning_rate, "learning_rate", strict=True)
-        check_float(self.weight_decay, "weight_decay")
-        check_int(self.patience, "patience")
-        if self.monitor not in ("auto", "loss", "map"):
-            raise ConfigError(f"monitor must be 'auto', 'loss' or 'map'; got {self.monitor!r}.")
-        if self.monitor == "map" and not self._supports_map:
+        """Check the shared hyperparameters this model has (:data:`SHARED_CHECKS`)."""
+        params = self.get_params(deep=False)
+        for name, check in self._shared_checks.items():
+            if name in params:
+                check(params[name], name)
+        if params.get("monitor") == "map" and not self._supports_map:
             raise ConfigError(f"{type(self).__name__} supports monitor='loss' or 'auto' only.")
-        if not isinstance(getattr(self, "center", False), bool):
-            raise ConfigError(f"center must be True or False; got {self.center!r}.")
-        if not isinstance(self.standardize, bool):
-            raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
-        check_progress(self.progress)
 
     def _validate_fit_views(
         self,
@@ -212,9 +246,21 @@ class TorchMultiViewModel(MultiViewModel):
         y: ArrayLike | None,
         views_val: Views | None,
         y_val: ArrayLike | None,
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, Any]:
-        V, _, V_val, Y_val = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
-        return V, V_val, Y_val
+    ) -> tuple[dict[str, np.ndarray], Any, dict[str, np.ndarray] | None, Any]:
+        """``(V, Y, V_val, Y_val)``: the validated arguments of ``fit`` (float64)."""
+        return self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+
+    def _fit_data(
+        self,
+        V: dict[str, np.ndarray],
+        Y: Any,
+        V_val: dict[str, np.ndarray] | None,
+        ctx: FitContext,
+    ) -> None:
+        """Fill ``ctx.data`` / ``ctx.val_data`` from the validated views (after
+        ``_fit_preprocess``); the network's input widths are ``ctx.data[v].shape[1]``."""
+        ctx.data = self._tensors(V, ctx.device)
+        ctx.val_data = self._tensors(V_val, ctx.device) if V_val is not None else None
 
     def fit(
         self,
@@ -229,8 +275,8 @@ class TorchMultiViewModel(MultiViewModel):
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
             The paired training views.
-        y : ignored
-            The models are unsupervised; labels are validated and unused.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), optional
+            Labels, for the supervised models (SDML); the others validate and ignore them.
         views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
             Held-out pairs for early stopping (the same views).
         y_val : array-like of shape (n_val,) or (n_val, n_labels), optional
@@ -245,59 +291,81 @@ class TorchMultiViewModel(MultiViewModel):
         self._check_common()
         self._check_params()
         distributed = self._distributed_mode()
-        V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
-        seed = resolve_seed(self.random_state)
-        self._device = resolve_device(self.device)
-        monitor = self._resolve_monitor(Y_val)
+        V, Y, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
+        ctx = FitContext(
+            device=resolve_device(self.device),
+            seed=resolve_seed(self.random_state),
+            monitor=self._resolve_monitor(Y_val),
+            distributed=distributed,
+            y_val=Y_val,
+        )
         self._fit_preprocess(V)
-        X = self._tensors(V)
-        X_val = self._tensors(V_val) if V_val is not None else None
-        spec = self._make_spec({k: int(t.shape[1]) for k, t in X.items()})
+        self._fit_data(V, Y, V_val, ctx)
+        spec = ctx.spec = self._make_spec({k: int(ctx.data[k].shape[1]) for k in self.view_names_})
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(ctx.seed)
             module = build_or_explain(lambda: self._build(spec), type(self).__name__)
-            self._init_module(module, X)
-            module.to(self._device)
-            gen = torch.Generator().manual_seed(seed)
-            validate = None
-            if X_val is not None:
-                if monitor == "map":
-                    validate = self._map_validator(module, X, X_val, Y_val)
-                else:
-                    validate = self._loss_validator(module, X_val)
-            history, best_epoch = train_loop(
-                module,
-                lambda b, g: self._loss(module, b, g),
-                X,
-                epochs=self.epochs,
-                batch_size=self.batch_size,
-                learning_rate=self.learning_rate,
-                weight_decay=self.weight_decay,
-                generator=gen,
-                validate=validate,
-                maximize=monitor == "map",
-                patience=self.patience,
-                progress=progress_enabled(self.progress),
-                desc=type(self).__name__,
-                distributed=distributed,
-            )
-            with torch.no_grad():
-                self._after_train(module, X)
+            self._init_module(module, ctx.data)
+            module.to(ctx.device)
+            ctx.generator = torch.Generator().manual_seed(ctx.seed)
+            history, best_epoch = self._train(module, ctx)
+        module.eval()
         self.spec_ = spec
         self.history_ = history
         self.best_epoch_ = best_epoch
-        self.monitor_ = monitor
+        self.monitor_ = ctx.monitor
         self.module_ = module  # last: marks the model fitted
         if bd.rank() == 0:
             logger.info(
-                "%s: %d epochs, best epoch %d", type(self).__name__, len(history), best_epoch
+                "%s: %s epochs, best epoch %s", type(self).__name__, len(history), best_epoch
             )
         return self
+
+    def _train(self, module: nn.Module, ctx: FitContext) -> tuple[Any, Any]:
+        """The training step of ``fit``: train ``module`` in place, return ``(history,
+        best_epoch)``.
+
+        Runs inside ``fork_rng`` after ``torch.manual_seed(ctx.seed)``.  The default is
+        :func:`train_loop` on ``_loss`` with early stopping on ``ctx.val_data``, then
+        ``_after_train`` (without gradients).  Models with their own loop (DM2C), their
+        own per-view jobs (SDML) or state along the loop (DRUMN) override it.
+        """
+        validate = None
+        if ctx.val_data is not None:
+            if ctx.monitor == "map":
+                validate = self._map_validator(module, ctx.data, ctx.val_data, ctx.y_val)
+            else:
+                validate = self._loss_validator(module, ctx.val_data)
+        out = train_loop(
+            module,
+            lambda b, g: self._loss(module, b, g),
+            ctx.data,
+            generator=ctx.generator,
+            validate=validate,
+            maximize=ctx.monitor == "map",
+            distributed=ctx.distributed,
+            **self._loop_params(),
+        )
+        with torch.no_grad():
+            self._after_train(module, ctx.data)
+        return out
+
+    def _loop_params(self, desc: str | None = None) -> dict[str, Any]:
+        """:func:`train_loop`'s keyword arguments from the shared hyperparameters."""
+        return {
+            "epochs": int(self.epochs),
+            "batch_size": int(self.batch_size),
+            "learning_rate": float(self.learning_rate),
+            "weight_decay": float(self.weight_decay),
+            "patience": int(self.patience),
+            "progress": progress_enabled(self.progress),
+            "desc": type(self).__name__ if desc is None else desc,
+        }
 
     def _resolve_monitor(self, Y_val: Any) -> str:
         """The early-stopping criterion: ``monitor``, with "auto" meaning the validation
         MAP when validation labels are given (and the model supports it), else the loss."""
-        monitor = self.monitor
+        monitor = getattr(self, "monitor", "loss")  # models without early stopping on MAP
         if monitor == "auto":
             monitor = "map" if (Y_val is not None and self._supports_map) else "loss"
         if monitor == "map" and Y_val is None:
@@ -470,9 +538,8 @@ class TorchMultiViewModel(MultiViewModel):
         params["device"] = device
         try:
             model = cls(**params)
-            if "monitor" in model.get_params(deep=False):  # models on the shared fit
-                model._check_common()
-            model._check_params()  # (the others, e.g. SDML, DM2C, check everything here)
+            model._check_common()
+            model._check_params()
         except (TypeError, ConfigError) as e:
             raise CheckpointError(f"{where}: the saved hyperparameters are invalid: {e}") from e
         model.view_names_, model.n_features_in_ = need_views(meta, where)
@@ -494,7 +561,6 @@ class TorchMultiViewModel(MultiViewModel):
                 ok = head in ("state", "extra")
             if not ok:
                 raise CheckpointError(f"{where}: unexpected array {k!r}.")
-        model._device = resolve_device(device)
         model.preprocess_ = {
             k: {name: arrays.get(f"preprocess.{k}.{name}") for name in ("mean", "scale", "proj")}
             for k in model.view_names_
@@ -508,7 +574,7 @@ class TorchMultiViewModel(MultiViewModel):
         )
         spec = need(meta, "spec", dict)
         module = build_checked(lambda: model._build(spec), sub_tensors(arrays, "state."), where)
-        module.to(model._device).eval()
+        module.to(resolve_device(device)).eval()
         model.spec_ = spec
         model.history_ = meta["history"]
         model.best_epoch_ = meta["best_epoch"]

@@ -3,7 +3,8 @@
 :func:`train_loop` reshuffles every epoch, applies weight decay to the weights only, stops
 early on a validation score, shows a tqdm bar, and trains data-parallel
 (``DistributedDataParallel``) under an initialised ``torch.distributed`` process group,
-see :mod:`bridge.distributed`.
+see :mod:`bridge.distributed`.  :class:`FitContext` is what one ``fit`` call of a
+:class:`~bridge.models._torch_model.TorchMultiViewModel` trains with.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import copy
 import logging
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -23,6 +26,52 @@ from .. import distributed as bd
 from ..batches import minibatches
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class FitContext:
+    """What one ``fit`` call trains with, handed to the model's hooks.
+
+    It lives for one call: nothing of it is stored on the model, so a model holds only
+    its hyperparameters and (after ``fit``) its learned ``*_`` attributes.
+
+    Attributes
+    ----------
+    device : torch.device
+        Where the network and the training tensors live.
+    seed : int
+        The resolved ``random_state``: parameter initialisation (``torch.manual_seed``
+        inside :func:`torch.random.fork_rng`) and :attr:`generator`.
+    monitor : str
+        The early-stopping criterion, "loss" or "map".
+    distributed : str, bool or None
+        :func:`train_loop`'s ``distributed`` (None outside a process group).
+    spec : dict
+        The network's spec (``_make_spec``), set before the network is built.
+    data : dict[str, Any]
+        The preprocessed training data, as the model's training step reads it (by
+        default one float32 tensor of shape (n_samples, n_features_v) per view).
+    val_data : dict[str, Any] or None
+        The same for ``views_val``.
+    y_val : array-like or None
+        The validation labels (for ``monitor="map"``).
+    generator : torch.Generator or None
+        Seeded with :attr:`seed` when training starts: minibatch orders, random masks.
+    extra : dict[str, Any]
+        Anything else the model's hooks hand on to its training step (e.g. DRUMN's
+        missing-row masks, DM2C's row index per view, SDML's label targets).
+    """
+
+    device: Any
+    seed: int
+    monitor: str = "loss"
+    distributed: str | bool | None = None
+    spec: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    val_data: dict[str, Any] | None = None
+    y_val: Any = None
+    generator: torch.Generator | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def weight_penalty(module: nn.Module) -> torch.Tensor:

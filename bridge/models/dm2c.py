@@ -65,16 +65,9 @@ from boltz.errors import ConfigError, DataError
 from .. import distributed as bd
 from ..base import Views
 from ..batches import minibatches
-from ._torch_model import TorchMultiViewModel
-from ._validation import (
-    check_float,
-    check_hidden,
-    check_int,
-    check_progress,
-    progress_enabled,
-    resolve_device,
-    resolve_seed,
-)
+from ._torch_model import SHARED_CHECKS, TorchMultiViewModel
+from ._training import FitContext
+from ._validation import check_float, check_hidden, check_int, progress_enabled
 
 __all__ = ["DM2C", "DM2CNet", "gradient_penalty", "mix_views"]
 
@@ -352,6 +345,10 @@ class DM2C(TorchMultiViewModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cluster_centers_")
     _supports_map: ClassVar[bool] = False
+    _shared_checks: ClassVar[dict[str, Any]] = {
+        **{k: v for k, v in SHARED_CHECKS.items() if k != "epochs"},
+        "batch_size": lambda v, name: check_int(v, name, lo=2),
+    }
 
     def __init__(
         self,
@@ -507,14 +504,8 @@ class DM2C(TorchMultiViewModel):
         check_hidden(self.critic_hidden, "critic_hidden")
         check_float(self.lambda_cyc, "lambda_cyc")
         check_float(self.lambda_rec, "lambda_rec")
-        check_int(self.batch_size, "batch_size", lo=2)
-        check_float(self.learning_rate, "learning_rate", strict=True)
-        check_float(self.weight_decay, "weight_decay")
-        self._settings()
+        self._settings()  # epochs among them (None: the default of ``training``)
         check_int(self.n_init, "n_init")
-        if not isinstance(self.standardize, bool):
-            raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
-        check_progress(self.progress)
         if self.unify is not None and not isinstance(self.unify, str):
             raise ConfigError(f"unify must be None or a view name; got {self.unify!r}.")
 
@@ -597,37 +588,31 @@ class DM2C(TorchMultiViewModel):
         self.labels_ = np.asarray(arrays["labels"], dtype=np.int64)
 
     # ------------------------------------------------------------------ training
-    def fit(
+    def _validate_fit_views(
         self,
         views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> DM2C:
-        """Train on a mixed set and cluster it.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Exactly two views; each row is observed (finite) in exactly one of them and
-            NaN in the other (see :func:`mix_views`).
-        y : ignored
-            Unsupervised; validated and unused (pass labels to the metrics instead).
-        views_val, y_val : ignored
-            Accepted for the common interface; must be None.
-
-        Returns
-        -------
-        self
-        """
+        y: ArrayLike | None,
+        views_val: Views | None,
+        y_val: ArrayLike | None,
+    ) -> tuple[dict[str, np.ndarray], Any, None, None]:
+        """Exactly two views, each row observed in one of them (see :func:`mix_views`);
+        no validation data (DM2C has no early stopping)."""
         if views_val is not None or y_val is not None:
             raise ConfigError("DM2C does not use validation data; pass views_val=None.")
-        self._check_params()
-        V, _, _, _ = self._validate_fit(views, y, allow_nan_rows=True, dtype=np.float64)
-        names = list(V)
-        for k in names:
+        V, Y, _, _ = self._validate_fit(views, y, allow_nan_rows=True, dtype=np.float64)
+        for k in V:
             if not k or "." in k:
                 raise DataError(f"view names must be non-empty strings without '.'; got {k!r}.")
+        return V, Y, None, None
+
+    def _fit_data(
+        self,
+        V: dict[str, np.ndarray],
+        Y: Any,
+        V_val: None,
+        ctx: FitContext,
+    ) -> None:
+        names = list(V)
         if self.unify is not None and self.unify not in names:
             raise ConfigError(f"unify must be one of the views {names}; got {self.unify!r}.")
         mod = self._check_mixed(V)
@@ -637,64 +622,62 @@ class DM2C(TorchMultiViewModel):
                 "views: each view needs at least 2 observed samples; got "
                 f"{dict(zip(names, counts.tolist()))}."
             )
-        n = len(mod)
         k_clusters = check_int(self.n_clusters, "n_clusters")
-        if k_clusters > n:
-            raise ConfigError(f"n_clusters={k_clusters} exceeds the number of samples ({n}).")
-        seed = resolve_seed(self.random_state)
-        self._device = resolve_device(self.device)
+        if k_clusters > len(mod):
+            raise ConfigError(
+                f"n_clusters={k_clusters} exceeds the number of samples ({len(mod)})."
+            )
         self.unify_ = self.unify if self.unify is not None else names[0]
-        self._fit_preprocess(V)
-        data = self._observed(V, mod)
-        spec = self._make_spec({k: V[k].shape[1] for k in names})
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            module = self._build(spec).to(self._device)
-            gen = torch.Generator().manual_seed(seed)
-            history = self._train(module, data, mod, gen)
-            module.eval()
-            with torch.no_grad():
-                Z = self._unified(module, data, n)
+        observed = self._observed(V, mod)
+        ctx.data = {k: x for k, (_, x) in observed.items()}
+        ctx.extra.update(rows={k: r for k, (r, _) in observed.items()}, modality=mod)
+
+    def _train(self, module: nn.Module, ctx: FitContext) -> tuple[list[dict[str, float]], int]:
+        """The adversarial training (:meth:`_adversarial_loop`), then k-means on the
+        unified codes of the training samples."""
+        history = self._adversarial_loop(module, ctx)
+        module.eval()
+        with torch.no_grad():
+            Z = self._unified(module, ctx.data, ctx.extra["rows"], ctx.device)
         from sklearn.cluster import KMeans
 
-        km = KMeans(n_clusters=k_clusters, n_init=int(self.n_init), random_state=seed).fit(Z)
-        self.spec_ = spec
+        km = KMeans(
+            n_clusters=int(self.n_clusters), n_init=int(self.n_init), random_state=ctx.seed
+        ).fit(Z)
         self.settings_ = self._settings()
-        self.history_ = history
-        self.best_epoch_ = len(history)
-        self.monitor_ = "loss"
         self.labels_ = km.labels_.astype(np.int64)
         self.cluster_centers_ = km.cluster_centers_.astype(np.float64)
-        self.module_ = module
-        return self
+        self._ddp_rows_ = ctx.extra["encoded_rows"]  # a diagnostic of the data split
+        return history, len(history)
 
     def _unified(
-        self, module: nn.Module, data: Mapping[str, tuple[np.ndarray, torch.Tensor]], n: int
+        self,
+        module: nn.Module,
+        data: Mapping[str, torch.Tensor],
+        rows: Mapping[str, np.ndarray],
+        device: torch.device,
     ) -> np.ndarray:
-        emb = self._embed(module, {k: x.to(self._device) for k, (_, x) in data.items()})
+        """Unified codes (n, latent) of the rows ``rows[v]`` given as ``data[v]``."""
+        emb = self._embed(module, {k: x.to(device) for k, x in data.items()})
+        n = sum(len(r) for r in rows.values())
         Z = np.empty((n, module.critics[self.unify_][0].in_features))
-        for k, (rows, _) in data.items():
-            Z[rows] = emb[k].double().cpu().numpy()
+        for k, r in rows.items():
+            Z[r] = emb[k].double().cpu().numpy()
         return Z
 
-    def _train(
-        self,
-        module: DM2CNet,
-        data: Mapping[str, tuple[np.ndarray, torch.Tensor]],
-        mod: np.ndarray,
-        gen: torch.Generator,
-    ) -> list[dict[str, float]]:
+    def _adversarial_loop(self, module: DM2CNet, ctx: FitContext) -> list[dict[str, float]]:
+        """Pretraining and joint training (the module docstring); the per-epoch history."""
         from tqdm.auto import tqdm
 
         st = self._settings()
         authors = self.training == "authors"
         a, b = self.view_names_
-        dev = self._device
-        X = {k: x.to(dev) for k, (_, x) in data.items()}
+        dev, gen, mod = ctx.device, ctx.generator, ctx.extra["modality"]
+        X = {k: x.to(dev) for k, x in ctx.data.items()}
         # position of each mixed-set row inside its own view's tensor
         pos = np.empty(len(mod), dtype=np.int64)
         for k in (a, b):
-            pos[data[k][0]] = np.arange(len(data[k][0]))
+            pos[ctx.extra["rows"][k]] = np.arange(len(ctx.extra["rows"][k]))
         mod_t, pos_t = torch.as_tensor(mod), torch.as_tensor(pos)
         n = len(mod)
         ae_params = [*module.encoders.parameters(), *module.decoders.parameters()]
@@ -745,19 +728,20 @@ class DM2C(TorchMultiViewModel):
         world, rank = (bd.world_size(), bd.rank()) if ddp else (1, 0)
         if ddp:
             bd.broadcast_parameters(module)
-        self._ddp_rows_ = 0  # rows this process encoded (all of them without DDP)
+        encoded = 0  # rows this process encoded (all of them without DDP)
 
         def split(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
             """This process's rows of each view, and every rank's row counts (or None)."""
+            nonlocal encoded
             m = mod_t[idx]
             if not ddp:
-                self._ddp_rows_ += len(idx)
+                encoded += len(idx)
                 return X[a][pos_t[idx[m == 0]].to(dev)], X[b][pos_t[idx[m == 1]].to(dev)], None
             edges = np.cumsum([0, *bd.shard_sizes(len(idx), world)])
             na = tuple(int((m[edges[r] : edges[r + 1]] == 0).sum()) for r in range(world))
             nb = tuple(int(edges[r + 1] - edges[r]) - na[r] for r in range(world))
             own, mo = idx[edges[rank] : edges[rank + 1]], m[edges[rank] : edges[rank + 1]]
-            self._ddp_rows_ += len(own)
+            encoded += len(own)
             xa, xb = X[a][pos_t[own[mo == 0]].to(dev)], X[b][pos_t[own[mo == 1]].to(dev)]
             return xa, xb, (na, nb)
 
@@ -876,6 +860,7 @@ class DM2C(TorchMultiViewModel):
             history.append(record)
             bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k not in ("epoch",)})
         module.eval()
+        ctx.extra["encoded_rows"] = encoded
         return history
 
     # ------------------------------------------------------------------ inference
@@ -902,11 +887,16 @@ class DM2C(TorchMultiViewModel):
             Codes in the latent space of ``unify_``.
         """
         V, mod = self._mixed_input(views)
-        n = len(mod)
         module = self.module_
         module.eval()
         with torch.no_grad():
-            return self._unified(module, self._observed(V, mod), n)
+            observed = self._observed(V, mod)
+            return self._unified(
+                module,
+                {k: x for k, (_, x) in observed.items()},
+                {k: r for k, (r, _) in observed.items()},
+                self._module_device(),
+            )
 
     def transform(self, views: Views) -> dict[str, np.ndarray]:
         """Unified codes per view (rows a view does not observe are NaN).

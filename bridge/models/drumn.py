@@ -86,15 +86,8 @@ from boltz.errors import ConfigError, DataError
 
 from ..base import Views
 from ._torch_model import TorchMultiViewModel
-from ._training import train_loop
-from ._validation import (
-    check_float,
-    check_hidden,
-    check_int,
-    progress_enabled,
-    resolve_device,
-    resolve_seed,
-)
+from ._training import FitContext, train_loop
+from ._validation import check_float, check_hidden, check_int
 
 __all__ = [
     "DRUMN",
@@ -315,8 +308,8 @@ class _BestHistory:
     epochs trained after it.  The improvement rule is ``train_loop``'s.
     """
 
-    def __init__(self, owner: DRUMN, validate: Any, maximize: bool) -> None:
-        self.owner, self.validate, self.maximize = owner, validate, maximize
+    def __init__(self, hist: _History, validate: Any, maximize: bool) -> None:
+        self.hist, self.validate, self.maximize = hist, validate, maximize
         self.epoch, self.best, self.best_epoch, self.snapshot = 0, -np.inf, 0, None
 
     def __call__(self) -> float:
@@ -325,7 +318,7 @@ class _BestHistory:
         signed = score if self.maximize else -score
         if self.snapshot is None or signed > self.best + 1e-7 * max(1.0, abs(self.best)):
             self.best, self.best_epoch = signed, self.epoch
-            self.snapshot = self.owner._hist.copy()
+            self.snapshot = self.hist.copy()
         return score
 
 
@@ -546,11 +539,8 @@ class DRUMN(TorchMultiViewModel):
         y: ArrayLike | None,
         views_val: Views | None,
         y_val: ArrayLike | None,
-    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, Any]:
-        V, _, V_val, Y_val = self._validate_fit(
-            views, y, views_val, y_val, allow_nan_rows=True, dtype=np.float64
-        )
-        return V, V_val, Y_val
+    ) -> tuple[dict[str, np.ndarray], Any, dict[str, np.ndarray] | None, Any]:
+        return self._validate_fit(views, y, views_val, y_val, allow_nan_rows=True, dtype=np.float64)
 
     @staticmethod
     def _apply_observed(views: Views, observed: Mapping[str, ArrayLike] | None) -> Views:
@@ -588,9 +578,11 @@ class DRUMN(TorchMultiViewModel):
             else:
                 self.preprocess_[k] = {"mean": None, "scale": None}
 
-    def _tensors_masked(self, V: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
+    def _tensors_masked(
+        self, V: Mapping[str, np.ndarray], device: torch.device | None = None
+    ) -> dict[str, torch.Tensor]:
         """Preprocessed views (missing rows zero) and ``mask.<view>`` float masks."""
-        dev = getattr(self, "_device", None) or resolve_device(self.device)
+        dev = self._module_device() if device is None else device
         out = {}
         for k, X in V.items():
             obs = np.isfinite(X).all(axis=1)
@@ -613,7 +605,7 @@ class DRUMN(TorchMultiViewModel):
         return DRUMNNet(spec)
 
     def _weights(
-        self, k: str, idx: np.ndarray, energy: np.ndarray, recon: np.ndarray
+        self, k: str, idx: np.ndarray, energy: np.ndarray, recon: np.ndarray, hist: _History
     ) -> np.ndarray:
         """ω of the observed batch rows ``idx`` of view ``k`` (before storing this step)."""
         if self.threshold:
@@ -622,22 +614,34 @@ class DRUMN(TorchMultiViewModel):
             return keep.astype(np.float64)
         if not self.adaptive_weights:
             return np.ones(len(idx))
-        return _normalized(self._hist.energy_uncertainty(k, idx))
+        return _normalized(hist.energy_uncertainty(k, idx))
 
-    def _pair_weights(self, idx: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    def _pair_weights(self, idx: np.ndarray, scores: np.ndarray, hist: _History) -> np.ndarray:
         if self.threshold:
             return (scores >= np.quantile(scores, 1.0 - float(self.threshold_quantile))).astype(
                 np.float64
             )
         if not self.adaptive_weights:
             return np.ones(len(idx))
-        return _normalized(self._hist.corr_uncertainty(idx))
+        return _normalized(hist.corr_uncertainty(idx))
 
     def _loss(
         self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator
     ) -> torch.Tensor:
+        """The unweighted objective (validation)."""
+        return self._objective(module, batch, generator, None)
+
+    def _objective(
+        self,
+        module: nn.Module,
+        batch: dict[str, torch.Tensor],
+        generator: torch.Generator,
+        hist: _History | None,
+    ) -> torch.Tensor:
+        """Eq. 6 (or eq. 4) on a batch; in training mode with ``hist`` the weights come
+        from, and this step's energies and scores go into, the instance history."""
         a, b = self.view_names_
-        train = module.training and getattr(self, "_hist", None) is not None
+        train = module.training and hist is not None
         idx = batch["idx"].cpu().numpy() if "idx" in batch else None
         sigma = float(self.noise)
         rec_total = torch.zeros((), device=batch[a].device)
@@ -662,8 +666,8 @@ class DRUMN(TorchMultiViewModel):
                 with torch.no_grad():
                     energy = ebm.energy_from(x, top).double().cpu().numpy()
                 rows = idx[m.cpu().numpy()]
-                w = self._weights(k, rows, energy, err.detach().double().cpu().numpy())
-                self._hist.push_energy(k, rows, batch_probability(energy, higher_is_normal=False))
+                w = self._weights(k, rows, energy, err.detach().double().cpu().numpy(), hist)
+                hist.push_energy(k, rows, batch_probability(energy, higher_is_normal=False))
                 err = err * torch.as_tensor(w, dtype=err.dtype, device=err.device)
             rec_total = rec_total + err.mean()
         both = obs[a] & obs[b]
@@ -679,15 +683,15 @@ class DRUMN(TorchMultiViewModel):
                 if self.threshold:  # the cut needs this step's scores
                     with torch.no_grad():
                         _, sc = weighted_total_correlation(Ha, Hb, None, float(self.reg))
-                    g = self._pair_weights(rows, sc.double().cpu().numpy())
+                    g = self._pair_weights(rows, sc.double().cpu().numpy(), hist)
                 else:  # weights from the history up to the previous step
-                    g = self._pair_weights(rows, np.empty(0))
+                    g = self._pair_weights(rows, np.empty(0), hist)
                 gt = torch.as_tensor(g, dtype=Ha.dtype, device=Ha.device)
                 if float(gt.sum()) <= 0:
                     gt = torch.ones_like(gt)
                 corr, scores = weighted_total_correlation(Ha, Hb, gt, float(self.reg))
                 s = scores.double().cpu().numpy()
-                self._hist.push_corr(rows, batch_probability(s, higher_is_normal=True))
+                hist.push_corr(rows, batch_probability(s, higher_is_normal=True))
             else:
                 corr, _ = weighted_total_correlation(Ha, Hb, None, float(self.reg))
         return -corr + float(self.recon_weight) * rec_total
@@ -752,11 +756,15 @@ class DRUMN(TorchMultiViewModel):
         -------
         self
         """
-        self._check_common()
-        self._check_params()
-        self._distributed_mode()  # refuses data-parallel training with a clear message
-        views = self._apply_observed(views, observed)
-        V, V_val, Y_val = self._validate_fit_views(views, y, views_val, y_val)
+        return super().fit(self._apply_observed(views, observed), y, views_val, y_val)
+
+    def _fit_data(
+        self,
+        V: dict[str, np.ndarray],
+        Y: Any,
+        V_val: dict[str, np.ndarray] | None,
+        ctx: FitContext,
+    ) -> None:
         a, b = self.view_names_
         obs = {k: np.isfinite(V[k]).all(axis=1) for k in (a, b)}
         n_c = int((obs[a] & obs[b]).sum())
@@ -765,65 +773,52 @@ class DRUMN(TorchMultiViewModel):
                 f"DRUMN needs more complete pairs ({n_c}) than n_outputs "
                 f"({self._n_outputs()}) to estimate the correlation."
             )
-        seed = resolve_seed(self.random_state)
-        self._device = resolve_device(self.device)
-        monitor = self._resolve_monitor(Y_val)
-        self._fit_preprocess(V)
-        n = len(obs[a])
-        X = self._tensors_masked(V)
-        X["idx"] = torch.arange(n, device=self._device)
-        X_val = self._tensors_masked(V_val) if V_val is not None else None
-        spec = self._make_spec({k: V[k].shape[1] for k in (a, b)})
-        self._hist = _History(n, (a, b), int(self.history))
-        try:
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                module = self._build(spec).to(self._device)
-                gen = torch.Generator().manual_seed(seed)
-                validate = None
-                if X_val is not None:
-                    validate = _BestHistory(
-                        self, self._validator(module, X, X_val, Y_val, monitor), monitor == "map"
-                    )
-                history, best_epoch = train_loop(
-                    module,
-                    lambda batch, g: self._loss(module, batch, g),
-                    X,
-                    epochs=self.epochs,
-                    batch_size=self.batch_size,
-                    learning_rate=self.learning_rate,
-                    weight_decay=self.weight_decay,
-                    generator=gen,
-                    validate=validate,
-                    maximize=monitor == "map",
-                    patience=self.patience,
-                    progress=progress_enabled(self.progress),
-                    desc="DRUMN-Thres" if self.threshold else "DRUMN",
+        ctx.data = self._tensors_masked(V, ctx.device)
+        ctx.data["idx"] = torch.arange(len(obs[a]), device=ctx.device)
+        ctx.val_data = self._tensors_masked(V_val, ctx.device) if V_val is not None else None
+        ctx.extra["observed"] = obs
+
+    def _train(self, module: nn.Module, ctx: FitContext) -> tuple[list[dict[str, float]], int]:
+        """``train_loop`` on eq. 6 with the instance history, then the final weights of
+        the restored epoch and the weighted CCA."""
+        a, b = self.view_names_
+        obs = ctx.extra["observed"]
+        hist = _History(len(obs[a]), (a, b), int(self.history))
+        validate = None
+        if ctx.val_data is not None:
+            score = self._validator(module, ctx.data, ctx.val_data, ctx.y_val, ctx.monitor)
+            validate = _BestHistory(hist, score, ctx.monitor == "map")
+        history, best_epoch = train_loop(
+            module,
+            lambda batch, g: self._objective(module, batch, g, hist),
+            ctx.data,
+            generator=ctx.generator,
+            validate=validate,
+            maximize=ctx.monitor == "map",
+            distributed=ctx.distributed,
+            **self._loop_params("DRUMN-Thres" if self.threshold else "DRUMN"),
+        )
+        module.eval()
+        if validate is not None and validate.snapshot is not None:
+            if validate.best_epoch == best_epoch:
+                hist = validate.snapshot  # the weights of the restored epoch
+            else:  # pragma: no cover - the two improvement rules are the same
+                logger.warning(
+                    "best epoch %d != tracked %d; weights from the last epoch",
+                    best_epoch,
+                    validate.best_epoch,
                 )
-            module.eval()
-            if validate is not None and validate.snapshot is not None:
-                if validate.best_epoch == best_epoch:
-                    self._hist = validate.snapshot  # the weights of the restored epoch
-                else:  # pragma: no cover - the two improvement rules are the same
-                    logger.warning(
-                        "best epoch %d != tracked %d; weights from the last epoch",
-                        best_epoch,
-                        validate.best_epoch,
-                    )
-            self._final_weights(module, X, obs)
-            with torch.no_grad():
-                self._final_cca(module, X, obs)
-        finally:
-            del self._hist
-        self.spec_ = spec
-        self.history_ = history
-        self.best_epoch_ = best_epoch
-        self.monitor_ = monitor
-        self.module_ = module
-        return self
+        self._final_weights(module, ctx.data, obs, hist)
+        with torch.no_grad():
+            self._final_cca(module, ctx.data, obs)
+        return history, best_epoch
 
     def _final_weights(
-        self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
+        self,
+        module: nn.Module,
+        X: Mapping[str, torch.Tensor],
+        obs: Mapping[str, np.ndarray],
+        hist: _History,
     ) -> None:
         """``feature_weights_`` / ``pair_weights_`` of all training instances."""
         a, b = self.view_names_
@@ -843,16 +838,16 @@ class DRUMN(TorchMultiViewModel):
                     energy = module.ebms[k].energy_from(x, top).double().cpu().numpy()
                     with torch.enable_grad():
                         err = module.ebms[k].score(x).pow(2).sum(1).double().cpu().numpy()
-                    fw[rows, j] = self._weights(k, rows, energy, err)
+                    fw[rows, j] = self._weights(k, rows, energy, err, hist)
                 Ha = torch.as_tensor(tops[a][complete])
                 Hb = torch.as_tensor(tops[b][complete])
                 _, s = weighted_total_correlation(Ha, Hb, None, float(self.reg))
-                pw[complete] = self._pair_weights(complete, s.numpy())
+                pw[complete] = self._pair_weights(complete, s.numpy(), hist)
         elif self.adaptive_weights:
             for j, k in enumerate((a, b)):
                 rows = np.flatnonzero(obs[k])
-                fw[rows, j] = _normalized(self._hist.energy_uncertainty(k, rows))
-            pw[complete] = _normalized(self._hist.corr_uncertainty(complete))
+                fw[rows, j] = _normalized(hist.energy_uncertainty(k, rows))
+            pw[complete] = _normalized(hist.corr_uncertainty(complete))
         else:
             for j, k in enumerate((a, b)):
                 fw[obs[k], j] = 1.0

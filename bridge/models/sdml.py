@@ -54,20 +54,11 @@ from torch import nn
 
 from boltz.errors import CheckpointError, ConfigError, DataError
 
-from ..base import Views, validate_labels, validate_views
+from ..base import validate_labels, validate_views
 from ._layers import mlp
 from ._torch_model import TorchMultiViewModel
-from ._training import train_loop
-from ._validation import (
-    check_activation,
-    check_float,
-    check_hidden,
-    check_int,
-    check_progress,
-    progress_enabled,
-    resolve_device,
-    resolve_seed,
-)
+from ._training import FitContext, train_loop
+from ._validation import check_activation, check_float, check_hidden, check_int, resolve_seed
 
 __all__ = ["SDML", "SDMLNet", "column_orthogonal", "sdml_loss"]
 
@@ -354,6 +345,9 @@ class SDML(TorchMultiViewModel):
         Per view and epoch ``loss`` (and ``val`` with ``views_val``).
     best_epoch_ : dict[str, int]
         Per view, the epoch whose weights are kept.
+    seed_ : int
+        The seed ``fit`` drew from ``random_state`` (:meth:`add_view` seeds new views
+        from it; a loaded model has none and uses ``random_state``).
 
     Examples
     --------
@@ -419,16 +413,8 @@ class SDML(TorchMultiViewModel):
         check_activation(self.activation)
         if self.activation == "linear":
             raise ConfigError("activation must be 'relu', 'sigmoid' or 'tanh'; got 'linear'.")
-        check_int(self.epochs, "epochs")
-        check_int(self.batch_size, "batch_size")
-        check_float(self.learning_rate, "learning_rate", strict=True)
-        check_float(self.weight_decay, "weight_decay")
-        check_int(self.patience, "patience")
-        if not isinstance(self.standardize, bool):
-            raise ConfigError(f"standardize must be True or False; got {self.standardize!r}.")
         if not isinstance(self.normalize, bool):
             raise ConfigError(f"normalize must be True or False; got {self.normalize!r}.")
-        check_progress(self.progress)
         if self.n_jobs is not None and (
             isinstance(self.n_jobs, bool)
             or not isinstance(self.n_jobs, numbers.Integral)
@@ -544,128 +530,102 @@ class SDML(TorchMultiViewModel):
         return self._classes
 
     # ------------------------------------------------------------------ training
-    def _config(self) -> dict[str, Any]:
-        return {
-            "lam": float(self.lam),
-            "recon": self.recon,
-            "epochs": int(self.epochs),
-            "batch_size": int(self.batch_size),
-            "learning_rate": float(self.learning_rate),
-            "weight_decay": float(self.weight_decay),
-            "patience": int(self.patience),
-            "progress": progress_enabled(self.progress),
-            "device": str(self._device),
-        }
-
-    def _train(
+    def _fit_data(
         self,
-        V: Mapping[str, np.ndarray],
-        Y: Mapping[str, np.ndarray],
-        V_val: Mapping[str, np.ndarray] | None,
-        Y_val: Mapping[str, np.ndarray] | None,
-        specs: Mapping[str, Mapping[str, Any]],
-    ) -> list[tuple[dict[str, torch.Tensor], list[dict[str, float]], int]]:
-        """Train the networks of the views in ``V`` (preprocessed arrays) with joblib.
-
-        Under an initialised ``torch.distributed`` process group the views are trained
-        one after the other in this process, each data-parallel (SDML's loss is a mean
-        of per-row terms), instead of in joblib workers.
-        """
-        from joblib import Parallel, delayed
-
-        from .. import distributed as bd
-
-        cfg = self._config()
-        seed = self._seed
-        active = bd.is_active()
-        if active:
-            cfg["distributed"] = self._distributed_mode()
-        args = [
-            (
-                k,
-                V[k],
-                Y[k],
-                None if V_val is None else V_val[k],
-                None if Y_val is None else Y_val[k],
-                specs[k],
-                self.P_,
-                cfg,
-                _view_seed(seed, k),
-            )
-            for k in V
-        ]
-        if active:
-            return [_train_view(*a) for a in args]
-        return Parallel(n_jobs=self.n_jobs)(delayed(_train_view)(*a) for a in args)
-
-    def fit(
-        self,
-        views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> SDML:
-        """Train one network per view, independently (in parallel with ``n_jobs``).
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            One or more views; rows are paired only in the sense that they share ``y``
-            (each view's network sees its own rows and the labels).
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class ids, or a 0/1 multi-label indicator matrix.  Required.
-        views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
-            Held-out rows of the same views: early stopping on each view's own
-            validation loss (so the views stay independent).
-        y_val : array-like of shape (n_val,) or (n_val, n_labels), optional
-            Labels of ``views_val`` (required with it).
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        V, Y, V_val, Y_val = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+        V: dict[str, np.ndarray],
+        Y: Any,
+        V_val: dict[str, np.ndarray] | None,
+        ctx: FitContext,
+    ) -> None:
+        """The preprocessed arrays of the views, their label targets and ``P_``."""
         for k in V:
             self._check_name(k)
-        n = next(iter(V.values())).shape[0]
-        T = self._targets(Y, n, fit=True)
+        T = self._targets(Y, next(iter(V.values())).shape[0], fit=True)
         T_val = None
         if V_val is not None:
-            if y_val is None:
+            if ctx.y_val is None:
                 raise DataError("views_val needs y_val (SDML's validation loss uses labels).")
-            T_val = self._targets(Y_val, next(iter(V_val.values())).shape[0], "y_val")
+            T_val = self._targets(ctx.y_val, next(iter(V_val.values())).shape[0], "y_val")
         code = check_int(self.code, "code")
         if code < self._n_labels:
             raise ConfigError(
                 f"code={code} is smaller than the number of labels ({self._n_labels}): P "
                 "needs one orthonormal column per label. Raise code."
             )
-        self._seed = resolve_seed(self.random_state)
-        self._device = resolve_device(self.device)
-        P = column_orthogonal(code, self._n_labels, _view_seed(self._seed, "P"))
-        self._fit_preprocess(V)
-        spec = self._make_spec({k: A.shape[1] for k, A in V.items()})
-        self.P_ = P
-        Xp = {k: self._apply_preprocess(k, A) for k, A in V.items()}
-        Xv = None if V_val is None else {k: self._apply_preprocess(k, A) for k, A in V_val.items()}
-        results = self._train(
-            Xp,
-            dict.fromkeys(V, T),
-            Xv,
-            None if T_val is None else dict.fromkeys(V, T_val),
-            spec["views"],
+        self.seed_ = ctx.seed
+        self.P_ = column_orthogonal(code, self._n_labels, _view_seed(ctx.seed, "P"))
+        ctx.data = {k: self._apply_preprocess(k, A) for k, A in V.items()}
+        if V_val is not None:
+            ctx.val_data = {k: self._apply_preprocess(k, A) for k, A in V_val.items()}
+        ctx.extra.update(targets=dict.fromkeys(V, T), val_targets=dict.fromkeys(V, T_val))
+
+    def _train(
+        self, module: nn.Module, ctx: FitContext
+    ) -> tuple[dict[str, list[dict[str, float]]], dict[str, int]]:
+        """Train every view's network on its own (:meth:`_train_views`) and load them."""
+        results = self._train_views(
+            ctx.data,
+            ctx.extra["targets"],
+            ctx.val_data,
+            ctx.extra["val_targets"] if ctx.val_data is not None else None,
+            ctx.spec["views"],
+            ctx.seed,
+            ctx.device,
+            ctx.distributed,
         )
-        module = self._build(spec)
-        for k, (state, _, _) in zip(V, results):
+        for k, (state, _, _) in results.items():
             module[k].load_state_dict(state)
-        module.to(self._device).eval()
-        self.spec_ = spec
-        self.history_ = {k: r[1] for k, r in zip(V, results)}
-        self.best_epoch_ = {k: r[2] for k, r in zip(V, results)}
-        self.monitor_ = "loss"
-        self.module_ = module  # last: marks the model fitted
-        return self
+        return {k: r[1] for k, r in results.items()}, {k: r[2] for k, r in results.items()}
+
+    def _train_views(
+        self,
+        X: Mapping[str, np.ndarray],
+        Y: Mapping[str, np.ndarray],
+        X_val: Mapping[str, np.ndarray] | None,
+        Y_val: Mapping[str, np.ndarray] | None,
+        specs: Mapping[str, Mapping[str, Any]],
+        seed: int,
+        device: torch.device,
+        distributed: str | bool | None = None,
+    ) -> dict[str, tuple[dict[str, torch.Tensor], list[dict[str, float]], int]]:
+        """Train the networks of the views in ``X`` (preprocessed arrays) with joblib.
+
+        Under an initialised ``torch.distributed`` process group the views are trained
+        one after the other in this process, each data-parallel (SDML's loss is a mean
+        of per-row terms), instead of in joblib workers.
+
+        Returns
+        -------
+        dict[str, (state_dict, history, best_epoch)]
+        """
+        from joblib import Parallel, delayed
+
+        cfg = {
+            "lam": float(self.lam),
+            "recon": self.recon,
+            "device": str(device),
+            "distributed": distributed,
+            **self._loop_params(),
+        }
+        args = [
+            (
+                k,
+                X[k],
+                Y[k],
+                None if X_val is None else X_val[k],
+                None if Y_val is None else Y_val[k],
+                specs[k],
+                self.P_,
+                cfg,
+                _view_seed(seed, k),
+            )
+            for k in X
+        ]
+        if distributed is not None:
+            out = [_train_view(*a) for a in args]
+        else:
+            out = Parallel(n_jobs=self.n_jobs)(delayed(_train_view)(*a) for a in args)
+        return dict(zip(X, out))
 
     def add_view(
         self,
@@ -695,6 +655,7 @@ class SDML(TorchMultiViewModel):
             views are bitwise identical to those before the call.
         """
         self._check_fitted()
+        self._check_common()
         self._check_params()
         self._check_name(name)
         if name in self.view_names_:
@@ -714,9 +675,11 @@ class SDML(TorchMultiViewModel):
             Tv = {name: self._targets(y_val, Vv[name].shape[0], "y_val")}
         elif y_val is not None:
             raise DataError("y_val was given without X_val; pass both or neither.")
-        if not hasattr(self, "_seed"):  # a loaded model
-            self._seed = resolve_seed(self.random_state)
-        self._device = getattr(self, "_device", None) or resolve_device(self.device)
+        # the seed of fit (a loaded model: random_state's)
+        seed = getattr(self, "seed_", None)
+        if seed is None:
+            seed = resolve_seed(self.random_state)
+        device = self._module_device()
         spec_v = self._make_spec({name: V[name].shape[1]})["views"][name]
         prep = dict(self.preprocess_)
         self._fit_preprocess(V)
@@ -726,10 +689,13 @@ class SDML(TorchMultiViewModel):
         Xp = {name: self._apply_preprocess(name, V[name])}
         if X_val is not None:
             Xv = {name: self._apply_preprocess(name, Vv[name])}
-        ((state, hist, best),) = self._train(Xp, {name: T}, Xv, Tv, {name: spec_v})
+        distributed = self._distributed_mode()
+        ((state, hist, best),) = self._train_views(
+            Xp, {name: T}, Xv, Tv, {name: spec_v}, seed, device, distributed
+        ).values()
         net = _net(spec_v)
         net.load_state_dict(state)
-        self.module_[name] = net.to(self._device).eval()
+        self.module_[name] = net.to(device).eval()
         self.spec_["views"][name] = spec_v
         self.history_[name] = hist
         self.best_epoch_[name] = best
