@@ -226,7 +226,14 @@ class Tagger(BaseEstimator):
     tags_hidden : int or tuple of int or "auto", default "auto"
         Widths of the tags pathway.  ``()``: none -- binary tags are the joint
         layer's visible units themselves (count tags need at least one layer).
-        "auto": ``()`` for Bernoulli tags (the default), ``(512,)`` for "softmax" ones.
+        "auto": ``(512,)``, except ``()`` for Bernoulli tags that do not outnumber
+        the features' top units (the features, or the last width of their pathway),
+        so that neither view swamps the joint layer's input.  On the Wikipedia
+        validation split (2,000 words against a 512-unit image pathway) the tags
+        pathway doubled the margin over the shuffled-image control (precision@10
+        0.0445 against 0.0195, two seeds averaged) and raised the class accuracy of
+        the generated texts from 0.215 to 0.253; Corel5k (374 keywords, 499 blob
+        tokens as the joint's visibles) keeps none.
     joint_hidden : int, default 512
         Units of the joint layer.
     features_visible : {"auto", "bernoulli", "gaussian", "softmax"}
@@ -358,7 +365,13 @@ class Tagger(BaseEstimator):
         return DBN(layers)
 
     def build(
-        self, features_visible: str, tags_visible: str, random_state: Any = "default"
+        self,
+        features_visible: str,
+        tags_visible: str,
+        random_state: Any = "default",
+        *,
+        n_features: int | None = None,
+        n_tags: int | None = None,
     ) -> MultimodalDBN:
         """The unfitted multimodal DBN for data of these unit types.
 
@@ -367,6 +380,9 @@ class Tagger(BaseEstimator):
         features_visible, tags_visible : {"bernoulli", "gaussian", "softmax"}
         random_state : None or int, optional
             The model's seed; default ``random_state`` (the first model's seed).
+        n_features, n_tags : int, optional
+            Columns of the data; ``tags_hidden="auto"`` needs them to balance the
+            joint layer's inputs (without them, binary tags get no pathway).
 
         Returns
         -------
@@ -385,7 +401,9 @@ class Tagger(BaseEstimator):
         else:
             fw = _widths(self.features_hidden, "features_hidden")
         if self.tags_hidden == "auto":
-            tw: tuple[int, ...] = () if tags_visible == "bernoulli" else (512,)
+            top = fw[-1] if fw else n_features
+            many = n_tags is not None and top is not None and n_tags > top
+            tw: tuple[int, ...] = () if tags_visible == "bernoulli" and not many else (512,)
         else:
             tw = _widths(self.tags_hidden, "tags_hidden")
         if not fw and features_visible != "bernoulli":
@@ -443,7 +461,9 @@ class Tagger(BaseEstimator):
         for i, seed in enumerate(self._seeds()):
             if self.n_models > 1:
                 logger.info("Tagger: model %d of %d", i + 1, self.n_models)
-            model = self.build(fv, tv, random_state=seed).fit({"features": X_fit, "tags": Y_fit})
+            model = self.build(
+                fv, tv, random_state=seed, n_features=X_fit.shape[1], n_tags=Y_fit.shape[1]
+            ).fit({"features": X_fit, "tags": Y_fit})
             models.append(model)
             rows = model.validation_rows_
             if self.frequency_exponent == "auto" and rows.size:

@@ -208,3 +208,25 @@ def test_tagger_config_errors():
     ).fit({"a": Y, "b": Y})
     with pytest.raises(ConfigError, match="features"):
         Tagger.from_model(other)
+
+
+def test_auto_tags_pathway_balances_the_joint_inputs():
+    t = Tagger(features_hidden=(64,), random_state=0)
+    few = t.build("gaussian", "bernoulli", n_features=128, n_tags=64)
+    assert isinstance(few.pathways["tags"], Passthrough)
+    many = t.build("gaussian", "bernoulli", n_features=128, n_tags=65)
+    assert [r.n_hidden for r in many.pathways["tags"].layers] == [512]
+    # binary features are the joint's visibles: their count is the top width
+    assert isinstance(
+        t.set_params(features_hidden="auto")
+        .build("bernoulli", "bernoulli", n_features=499, n_tags=374)
+        .pathways["tags"],
+        Passthrough,
+    )
+    assert not isinstance(
+        t.build("bernoulli", "bernoulli", n_features=100, n_tags=374).pathways["tags"],
+        Passthrough,
+    )
+    # without the sizes: no pathway for binary tags, one for counts
+    assert isinstance(t.build("bernoulli", "bernoulli").pathways["tags"], Passthrough)
+    assert not isinstance(t.build("bernoulli", "softmax").pathways["tags"], Passthrough)
