@@ -62,12 +62,12 @@ from torch import nn
 
 from boltz.errors import ConfigError, DataError
 
-from .. import distributed as bd
 from ..base import Views
-from ..batches import minibatches
+from ._dm2c_nets import DM2CNet, gradient_penalty
+from ._dm2c_training import adversarial_loop
 from ._torch_model import SHARED_CHECKS, TorchMultiViewModel
 from ._training import FitContext
-from ._validation import check_float, check_hidden, check_int, progress_enabled
+from ._validation import check_float, check_hidden, check_int
 
 __all__ = ["DM2C", "DM2CNet", "gradient_penalty", "mix_views"]
 
@@ -110,105 +110,6 @@ def mix_views(parts: Mapping[str, ArrayLike]) -> tuple[dict[str, np.ndarray], np
         mod[start : start + a.shape[0]] = i
         start += a.shape[0]
     return views, mod
-
-
-def gradient_penalty(
-    critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator
-) -> torch.Tensor:
-    r"""WGAN-GP penalty ``E (||∇_x D(x̃)||_2 - 1)²`` on interpolates of real and fake rows.
-
-    Parameters
-    ----------
-    critic : nn.Module
-        Maps (m, d) to (m, 1).
-    real, fake : Tensor of shape (m_r, d), (m_f, d)
-        The first ``min(m_r, m_f)`` rows of each are paired (both are in random order).
-    generator : torch.Generator
-        Draws the interpolation weights ``ε ~ U(0, 1)``.
-
-    Returns
-    -------
-    Tensor, scalar
-        Differentiable in the critic's parameters.
-    """
-    m = min(real.shape[0], fake.shape[0])
-    eps = torch.rand(m, 1, generator=generator).to(real.device, real.dtype)
-    x = (eps * real[:m] + (1.0 - eps) * fake[:m]).detach().requires_grad_(True)
-    (g,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)
-    return (g.norm(dim=1) - 1.0).pow(2).mean()
-
-
-def _mlp(
-    sizes: Sequence[int], slope: float = 0.2, *, batchnorm: bool = False, last_act: bool = False
-) -> nn.Sequential:
-    """Linear layers with LeakyReLU (then BatchNorm1d, with ``batchnorm``) between them;
-    a linear output, or LeakyReLU after the last layer too with ``last_act``."""
-    layers: list[nn.Module] = []
-    for i in range(len(sizes) - 1):
-        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(slope))
-            if batchnorm:
-                layers.append(nn.BatchNorm1d(sizes[i + 1]))
-        elif last_act:
-            layers.append(nn.LeakyReLU(slope))
-    return nn.Sequential(*layers)
-
-
-def _generator(spec: Mapping[str, Any]) -> nn.Sequential:
-    """``latent -> *generator_hidden -> latent`` (``"mlp"``), or, for the authors' shape
-    (``"autoencoder"``), an autoencoder over the latent space: ``latent ->
-    *generator_hidden`` then back through the reversed widths to ``latent``."""
-    lat, gh, bn = spec["latent"], list(spec["generator_hidden"]), spec.get("batchnorm", False)
-    if spec.get("generator_shape", "mlp") == "mlp":
-        return _mlp([lat, *gh, lat], batchnorm=bn)
-    return nn.Sequential(
-        _mlp([lat, *gh], batchnorm=bn),
-        _mlp([gh[-1], *reversed(gh[:-1]), lat], batchnorm=bn, last_act=True),
-    )
-
-
-class DM2CNet(nn.Module):
-    """All the networks of :class:`DM2C` for two views ``a`` and ``b``.
-
-    Attributes
-    ----------
-    encoders, decoders : nn.ModuleDict
-        Per view name: ``d_v -> *hidden -> latent`` and back (LeakyReLU(0.2) between
-        layers, then BatchNorm1d with ``spec["batchnorm"]``; linear code; linear
-        output, or LeakyReLU with ``spec["decoder_output_act"]``).
-    generators : nn.ModuleDict
-        ``"{a}_to_{b}"`` and ``"{b}_to_{a}"``: ``latent -> *generator_hidden -> latent``
-        (``spec["generator_shape"] == "mlp"``), or an autoencoder over the latent
-        space (``"autoencoder"``, see :func:`_generator`).
-    critics : nn.ModuleDict
-        Per view name, on that view's latent space: ``latent -> *critic_hidden -> 1``.
-    """
-
-    def __init__(self, spec: Mapping[str, Any]) -> None:
-        super().__init__()
-        names = spec["names"]
-        lat = spec["latent"]
-        bn = bool(spec.get("batchnorm", False))
-        dec_act = bool(spec.get("decoder_output_act", False))
-        self.encoders = nn.ModuleDict(
-            {k: _mlp([spec["n_in"][k], *spec["hidden"], lat], batchnorm=bn) for k in names}
-        )
-        self.decoders = nn.ModuleDict(
-            {
-                k: _mlp(
-                    [lat, *reversed(spec["hidden"]), spec["n_in"][k]],
-                    batchnorm=bn,
-                    last_act=dec_act,
-                )
-                for k in names
-            }
-        )
-        a, b = names
-        self.generators = nn.ModuleDict(
-            {f"{a}_to_{b}": _generator(spec), f"{b}_to_{a}": _generator(spec)}
-        )
-        self.critics = nn.ModuleDict({k: _mlp([lat, *spec["critic_hidden"], 1]) for k in names})
 
 
 class DM2C(TorchMultiViewModel):
@@ -635,7 +536,7 @@ class DM2C(TorchMultiViewModel):
     def _train(self, module: nn.Module, ctx: FitContext) -> tuple[list[dict[str, float]], int]:
         """The adversarial training (:meth:`_adversarial_loop`), then k-means on the
         unified codes of the training samples."""
-        history = self._adversarial_loop(module, ctx)
+        history = adversarial_loop(self, module, ctx)
         module.eval()
         with torch.no_grad():
             Z = self._unified(module, ctx.data, ctx.extra["rows"], ctx.device)
@@ -664,204 +565,6 @@ class DM2C(TorchMultiViewModel):
         for k, r in rows.items():
             Z[r] = emb[k].double().cpu().numpy()
         return Z
-
-    def _adversarial_loop(self, module: DM2CNet, ctx: FitContext) -> list[dict[str, float]]:
-        """Pretraining and joint training (the module docstring); the per-epoch history."""
-        from tqdm.auto import tqdm
-
-        st = self._settings()
-        authors = self.training == "authors"
-        a, b = self.view_names_
-        dev, gen, mod = ctx.device, ctx.generator, ctx.extra["modality"]
-        X = {k: x.to(dev) for k, x in ctx.data.items()}
-        # position of each mixed-set row inside its own view's tensor
-        pos = np.empty(len(mod), dtype=np.int64)
-        for k in (a, b):
-            pos[ctx.extra["rows"][k]] = np.arange(len(ctx.extra["rows"][k]))
-        mod_t, pos_t = torch.as_tensor(mod), torch.as_tensor(pos)
-        n = len(mod)
-        ae_params = [*module.encoders.parameters(), *module.decoders.parameters()]
-        gen_params = list(module.generators.parameters())
-        g_params = [*ae_params, *gen_params]
-        critic_params = list(module.critics.parameters())
-        groups = [
-            {"params": ae_params, "lr": self.learning_rate},
-            {"params": gen_params, "lr": st["generator_learning_rate"]},
-        ]
-        if authors:  # Adam (0.5, 0.999) to pretrain, RMSprop afterwards (their WGAN setting)
-            opt_ae = torch.optim.Adam(
-                ae_params,
-                lr=self.learning_rate,
-                betas=(0.5, 0.999),
-                weight_decay=st["pretrain_weight_decay"],
-            )
-            opt_g = torch.optim.RMSprop(groups, weight_decay=self.weight_decay)
-            opt_d = torch.optim.RMSprop(
-                critic_params, lr=st["critic_learning_rate"], weight_decay=self.weight_decay
-            )
-        else:
-            betas = (0.5, 0.9)
-            opt_ae = torch.optim.Adam(
-                ae_params,
-                lr=self.learning_rate,
-                betas=betas,
-                weight_decay=st["pretrain_weight_decay"],
-            )
-            opt_g = torch.optim.Adam(groups, betas=betas, weight_decay=self.weight_decay)
-            opt_d = torch.optim.Adam(critic_params, lr=st["critic_learning_rate"], betas=betas)
-        G_ab, G_ba = module.generators[f"{a}_to_{b}"], module.generators[f"{b}_to_{a}"]
-        D_a, D_b = module.critics[a], module.critics[b]
-        lam_cyc, lam_rec = float(self.lambda_cyc), float(self.lambda_rec)
-        lam_adv, lam_cr = st["lambda_adv"], st["lambda_cyc_rec"]
-        gp_w, clip = st["gp_weight"], st["clip_value"]
-        # BatchNorm needs two rows of a view to normalise a batch
-        min_rows = 2 if st["batchnorm"] else 1
-        # data-parallel under a process group: every rank draws the same global batches
-        # (same seed), encodes/decodes its contiguous share of each, and gathers the codes;
-        # critics and generators see the whole batch on every rank; gradients are averaged
-        ddp = bd.is_active()
-        if ddp and (st["batchnorm"] or lam_cr > 0 or authors):
-            raise ConfigError(
-                "DM2C shards its batches under a process group only for training='paper' "
-                "without batchnorm or lambda_cyc_rec; run training='authors' in one process."
-            )
-        world, rank = (bd.world_size(), bd.rank()) if ddp else (1, 0)
-        if ddp:
-            bd.broadcast_parameters(module)
-        encoded = 0  # rows this process encoded (all of them without DDP)
-
-        def split(idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
-            """This process's rows of each view, and every rank's row counts (or None)."""
-            nonlocal encoded
-            m = mod_t[idx]
-            if not ddp:
-                encoded += len(idx)
-                return X[a][pos_t[idx[m == 0]].to(dev)], X[b][pos_t[idx[m == 1]].to(dev)], None
-            edges = np.cumsum([0, *bd.shard_sizes(len(idx), world)])
-            na = tuple(int((m[edges[r] : edges[r + 1]] == 0).sum()) for r in range(world))
-            nb = tuple(int(edges[r + 1] - edges[r]) - na[r] for r in range(world))
-            own, mo = idx[edges[rank] : edges[rank + 1]], m[edges[rank] : edges[rank + 1]]
-            encoded += len(own)
-            xa, xb = X[a][pos_t[own[mo == 0]].to(dev)], X[b][pos_t[own[mo == 1]].to(dev)]
-            return xa, xb, (na, nb)
-
-        def gathered(za: torch.Tensor, zb: torch.Tensor, sizes: Any) -> tuple[torch.Tensor, ...]:
-            if sizes is None:
-                return za, zb
-            return bd.gather_sized(za, sizes[0]), bd.gather_sized(zb, sizes[1])
-
-        def counts(xa: torch.Tensor, xb: torch.Tensor, sizes: Any) -> tuple[int, int]:
-            return (len(xa), len(xb)) if sizes is None else (sum(sizes[0]), sum(sizes[1]))
-
-        def rec_loss(xa: torch.Tensor, xb: torch.Tensor, sizes: Any) -> tuple[torch.Tensor, ...]:
-            rec = torch.zeros((), device=dev)
-            codes = []
-            for i, (x, k, n_rows) in enumerate(zip((xa, xb), (a, b), counts(xa, xb, sizes))):
-                if n_rows < min_rows and min_rows > 1:  # (only without DDP)
-                    codes.append(None)
-                    continue
-                z = module.encoders[k](x)
-                codes.append(z)
-                if not n_rows:
-                    continue
-                err = module.decoders[k](z) - x
-                if sizes is None:
-                    rec = rec + err.pow(2).mean()
-                else:  # the mean over the global batch's rows of this view
-                    per_row = bd.gather_sized(err.pow(2).sum(1), sizes[i])
-                    rec = rec + per_row.sum() / (n_rows * x.shape[1])
-            return rec, codes[0], codes[1]
-
-        def step(opt: torch.optim.Optimizer, params: list, loss: torch.Tensor) -> None:
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            if ddp:
-                bd.average_gradients(params)
-            opt.step()
-
-        def critic_round(za: torch.Tensor, zb: torch.Tensor, fa: torch.Tensor, fb: torch.Tensor):
-            """``n_critic`` steps of both critics on detached real and translated codes."""
-            w = torch.zeros(())
-            for _ in range(st["n_critic"]):
-                w = (D_a(za).mean() - D_a(fa).mean()) + (D_b(zb).mean() - D_b(fb).mean())
-                loss = -w
-                if gp_w > 0:
-                    gp = gradient_penalty(D_a, za, fa, gen) + gradient_penalty(D_b, zb, fb, gen)
-                    loss = loss + gp_w * gp
-                step(opt_d, critic_params, loss)
-                if clip > 0:
-                    with torch.no_grad():
-                        for p in critic_params:
-                            p.clamp_(-clip, clip)
-            return w
-
-        history: list[dict[str, float]] = []
-        n_pre = st["pretrain_epochs"]
-        total = n_pre + st["epochs"]
-        bar = tqdm(
-            range(total),
-            desc="DM2C",
-            disable=not progress_enabled(self.progress) or bd.rank() != 0,
-            leave=False,
-        )
-        module.train()
-        w = torch.zeros(())
-        for epoch in bar:
-            joint = epoch >= n_pre
-            sums: dict[str, float] = {}
-            batches = minibatches(n, int(self.batch_size), gen)
-            for i_step, idx in enumerate(batches):
-                xa, xb, sizes = split(idx)
-                if not joint:
-                    rec, _, _ = rec_loss(xa, xb, sizes)
-                    if rec.requires_grad:
-                        step(opt_ae, ae_params, rec)
-                    sums["rec"] = sums.get("rec", 0.0) + float(rec.detach())
-                    continue
-                if min(counts(xa, xb, sizes)) < min_rows:
-                    continue
-                if not authors and i_step % st["critic_interval"] == 0:
-                    # ---- critics first (paper): maximise E D(real) - E D(fake) (+ GP)
-                    with torch.no_grad():
-                        za, zb = gathered(module.encoders[a](xa), module.encoders[b](xb), sizes)
-                        fa, fb = G_ba(zb), G_ab(za)
-                    w = critic_round(za, zb, fa, fb)
-                # ---- autoencoders + generators
-                rec, za, zb = rec_loss(xa, xb, sizes)
-                za, zb = gathered(za, zb, sizes)
-                # paper: L_cyc and L_adv are functions of the generators only (eqs. 2-3),
-                # the codes enter them as data and the autoencoders learn from L_rec
-                if not st["encoder_gradients"]:
-                    za, zb = za.detach(), zb.detach()
-                fa, fb = G_ba(zb), G_ab(za)
-                ca, cb = G_ba(fb), G_ab(fa)
-                cyc = (ca - za).abs().mean() + (cb - zb).abs().mean()
-                adv = -D_a(fa).mean() - D_b(fb).mean()
-                g_loss = lam_adv * adv + lam_cyc * cyc + lam_rec * rec
-                if lam_cr > 0:  # input-space cycle reconstruction (authors' code)
-                    cyc_rec = (module.decoders[a](ca) - xa).pow(2).mean() + (
-                        module.decoders[b](cb) - xb
-                    ).pow(2).mean()
-                    g_loss = g_loss + lam_cr * cyc_rec
-                    sums["cyc_rec"] = sums.get("cyc_rec", 0.0) + float(cyc_rec.detach())
-                if not torch.isfinite(g_loss):
-                    raise FloatingPointError(
-                        f"the DM2C loss became {g_loss.item()} at epoch {epoch + 1}; lower the "
-                        "learning rates or standardise the inputs."
-                    )
-                step(opt_g, g_params, g_loss)
-                if authors and (i_step + 1) % st["critic_interval"] == 0:
-                    # ---- critics after the generator step, on its (detached) codes
-                    w = critic_round(za.detach(), zb.detach(), fa.detach(), fb.detach())
-                for key, val in (("rec", rec), ("cyc", cyc), ("adv", adv), ("wdist", w)):
-                    sums[key] = sums.get(key, 0.0) + float(val.detach())
-            record = {"epoch": float(epoch + 1), "phase": float(joint)}
-            record.update({k: v / max(1, len(batches)) for k, v in sums.items()})
-            history.append(record)
-            bar.set_postfix({k: f"{v:.3g}" for k, v in record.items() if k not in ("epoch",)})
-        module.eval()
-        ctx.extra["encoded_rows"] = encoded
-        return history
 
     # ------------------------------------------------------------------ inference
     def _mixed_input(self, views: Views) -> tuple[dict[str, np.ndarray], np.ndarray]:
