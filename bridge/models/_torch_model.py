@@ -20,6 +20,7 @@ import logging
 import os
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, fields
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -95,6 +96,11 @@ def _tuples(value: Any) -> Any:
     return value
 
 
+#: The hyperparameters that are keyword-only in every torch model (shared ones).
+KEYWORD_ONLY = frozenset(SHARED_CHECKS) | {"device", "random_state", "n_jobs"}
+
+
+@dataclass(eq=False, repr=False)
 class TorchMultiViewModel(MultiViewModel):
     """Common ``fit`` / ``transform`` / checkpoint plumbing of the torch models.
 
@@ -117,9 +123,14 @@ class TorchMultiViewModel(MultiViewModel):
     ``transform`` output: cosine retrieval on sigmoid codes otherwise mostly sees their
     common positive offset.
 
-    The models share the parameters ``epochs``, ``batch_size``, ``learning_rate``,
-    ``weight_decay``, ``patience``, ``monitor``, ``standardize``, ``device``,
-    ``random_state`` and ``progress`` (see each model's docstring).
+    Hyperparameters are declared once, as dataclass fields (sklearn's ``get_params``,
+    ``set_params`` and ``clone`` read the generated ``__init__``): every subclass is
+    turned into a dataclass when it is defined, so it lists only its own parameters
+    as annotated class attributes, then ``_: KW_ONLY`` and the shared ones whose
+    default it changes.  The shared ones -- ``epochs``, ``batch_size``,
+    ``learning_rate``, ``weight_decay``, ``standardize``, ``device``, ``random_state``,
+    ``progress`` here, ``patience`` and ``monitor`` in :class:`EarlyStoppingModel` --
+    are keyword-only.
 
     Under an initialised ``torch.distributed`` process group (``torchrun``), ``fit``
     trains data-parallel with ``batch_size`` as the global batch and gives the
@@ -139,6 +150,26 @@ class TorchMultiViewModel(MultiViewModel):
     _ddp_objective: ClassVar[str | None] = None
     #: How ``_check_common`` checks the shared hyperparameters (see :data:`SHARED_CHECKS`).
     _shared_checks: ClassVar[dict[str, Callable[[Any, str], Any]]] = SHARED_CHECKS
+
+    _: KW_ONLY
+    epochs: int = 100
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    standardize: bool = True
+    device: str = "cpu"
+    random_state: int | None = 0
+    progress: bool | str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclass(eq=False, repr=False)(cls)  # __init__ from the declared fields
+        positional = [f.name for f in fields(cls) if f.name in KEYWORD_ONLY and not f.kw_only]
+        if positional:
+            raise TypeError(
+                f"{cls.__name__} redeclares the shared hyperparameters {positional} as "
+                "positional; declare them after `_: KW_ONLY`."
+            )
 
     # ------------------------------------------------------------------ hooks
     def _check_params(self) -> None:  # pragma: no cover - overridden
@@ -601,3 +632,13 @@ class TorchMultiViewModel(MultiViewModel):
                 raise CheckpointError("the loaded model returns codes of the wrong shape")
             return
         raise CheckpointError("the loaded model embeds no combination of its views")
+
+
+class EarlyStoppingModel(TorchMultiViewModel):
+    """A torch model that stops early on ``views_val``: adds ``patience`` (epochs
+    without improvement) and ``monitor`` ("auto", "loss" or "map") to the shared
+    hyperparameters."""
+
+    _: KW_ONLY
+    patience: int = 10
+    monitor: str = "auto"

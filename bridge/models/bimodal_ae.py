@@ -36,6 +36,7 @@ input standardisation is part of the unrolled layers).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ from boltz.errors import ConfigError
 
 from ..base import Views
 from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
-from ._torch_model import TorchMultiViewModel
+from ._torch_model import EarlyStoppingModel
 from ._validation import check_activation, check_float, check_int
 from ._view_codecs import check_pretrained, view_codec_specs
 
@@ -96,7 +97,7 @@ class BimodalNet(nn.Module):
         return self.bridge_acts[i](self.bridges[i](z))
 
 
-class BimodalAE(TorchMultiViewModel):
+class BimodalAE(EarlyStoppingModel):
     r"""Bimodal deep autoencoder with input dropping (Ngiam et al. 2011).
 
     See the module docstring for the equations.
@@ -166,43 +167,14 @@ class BimodalAE(TorchMultiViewModel):
     (200, 4)
     """
 
-    def __init__(
-        self,
-        n_components: int = 64,
-        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,),
-        activation: str = "sigmoid",
-        code_activation: str = "sigmoid",
-        drop_rate: float = 2 / 3,
-        pretrained: Mapping[str, Any] | None = None,
-        epochs: int = 100,
-        batch_size: int = 64,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-4,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        center: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.n_components = n_components
-        self.hidden = hidden
-        self.activation = activation
-        self.code_activation = code_activation
-        self.drop_rate = drop_rate
-        self.pretrained = pretrained
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.monitor = monitor
-        self.standardize = standardize
-        self.center = center
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    n_components: int = 64
+    hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,)
+    activation: str = "sigmoid"
+    code_activation: str = "sigmoid"
+    drop_rate: float = 2 / 3
+    pretrained: Mapping[str, Any] | None = None
+    _: KW_ONLY
+    center: bool = True
 
     # ------------------------------------------------------------------ hooks
     def _check_params(self) -> None:

@@ -40,6 +40,7 @@ code ``z_v`` (computed from that view alone, as retrieval needs).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY
 from typing import Any
 
 import torch
@@ -48,7 +49,7 @@ from torch import nn
 from boltz.errors import ConfigError
 
 from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
-from ._torch_model import TorchMultiViewModel
+from ._torch_model import EarlyStoppingModel
 from ._validation import check_activation, check_float, check_int
 from ._view_codecs import check_pretrained, view_codec_specs
 
@@ -98,7 +99,7 @@ class CorrNet(nn.Module):
         return self.bridge_acts[j](self.bridges[j](z))
 
 
-class CorrAE(TorchMultiViewModel):
+class CorrAE(EarlyStoppingModel):
     r"""Correspondence autoencoder, in its three variants (Feng, Wang & Li 2014).
 
     See the module docstring for the objective.
@@ -152,47 +153,16 @@ center, device, random_state, progress
     (200, 4)
     """
 
-    def __init__(
-        self,
-        n_components: int = 32,
-        variant: str = "corr",
-        alpha: float = 0.2,
-        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,),
-        activation: str = "sigmoid",
-        code_activation: str = "sigmoid",
-        loss_scale: str = "sum",
-        pretrained: Mapping[str, Any] | None = None,
-        epochs: int = 100,
-        batch_size: int = 64,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-4,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        center: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.n_components = n_components
-        self.variant = variant
-        self.alpha = alpha
-        self.hidden = hidden
-        self.activation = activation
-        self.code_activation = code_activation
-        self.loss_scale = loss_scale
-        self.pretrained = pretrained
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.monitor = monitor
-        self.standardize = standardize
-        self.center = center
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    n_components: int = 32
+    variant: str = "corr"
+    alpha: float = 0.2
+    hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,)
+    activation: str = "sigmoid"
+    code_activation: str = "sigmoid"
+    loss_scale: str = "sum"
+    pretrained: Mapping[str, Any] | None = None
+    _: KW_ONLY
+    center: bool = True
 
     def _check_params(self) -> None:
         check_int(self.n_components, "n_components")

@@ -40,6 +40,7 @@ from its network output::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ from boltz.errors import ConfigError
 
 from ..baselines import CCA
 from ._layers import Decoder, mlp
-from ._torch_model import TorchMultiViewModel
+from ._torch_model import EarlyStoppingModel
 from ._validation import check_activation, check_float, check_int
 from ._view_codecs import hidden_per_view
 
@@ -134,7 +135,7 @@ class DCCANet(nn.Module):
         self.decoders = nn.ModuleList(Decoder.from_spec(d) for d in spec.get("decoders", []))
 
 
-class DCCA(TorchMultiViewModel):
+class DCCA(EarlyStoppingModel):
     r"""Deep canonical correlation analysis (Andrew et al. 2013).
 
     See the module docstring for the objective and how it is computed.
@@ -186,41 +187,15 @@ class DCCA(TorchMultiViewModel):
 
     _recon = False
 
-    def __init__(
-        self,
-        n_components: int = 10,
-        n_outputs: int | None = None,
-        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256, 256),
-        activation: str = "sigmoid",
-        reg: float = 1e-4,
-        top_k: int | None = None,
-        epochs: int = 100,
-        batch_size: int = 800,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-5,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.n_components = n_components
-        self.n_outputs = n_outputs
-        self.hidden = hidden
-        self.activation = activation
-        self.reg = reg
-        self.top_k = top_k
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.monitor = monitor
-        self.standardize = standardize
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    n_components: int = 10
+    n_outputs: int | None = None
+    hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256, 256)
+    activation: str = "sigmoid"
+    reg: float = 1e-4
+    top_k: int | None = None
+    _: KW_ONLY
+    batch_size: int = 800
+    weight_decay: float = 1e-5
 
     # ------------------------------------------------------------------ hooks
     def _n_outputs(self) -> int:
@@ -356,45 +331,7 @@ progress
 
     _recon = True
 
-    def __init__(
-        self,
-        n_components: int = 10,
-        n_outputs: int | None = None,
-        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256, 256),
-        activation: str = "sigmoid",
-        reg: float = 1e-4,
-        top_k: int | None = None,
-        recon_weight: float = 0.1,
-        epochs: int = 100,
-        batch_size: int = 800,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-5,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        super().__init__(
-            n_components=n_components,
-            n_outputs=n_outputs,
-            hidden=hidden,
-            activation=activation,
-            reg=reg,
-            top_k=top_k,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            patience=patience,
-            monitor=monitor,
-            standardize=standardize,
-            device=device,
-            random_state=random_state,
-            progress=progress,
-        )
-        self.recon_weight = recon_weight
+    recon_weight: float = 0.1
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY
 from typing import Any, ClassVar
 
 import numpy as np
@@ -251,69 +252,33 @@ class DM2C(TorchMultiViewModel):
         "batch_size": lambda v, name: check_int(v, name, lo=2),
     }
 
-    def __init__(
-        self,
-        n_clusters: int = 10,
-        training: str = "paper",
-        latent: int = 128,
-        hidden: Sequence[int] = (1024, 256),
-        generator_hidden: Sequence[int] | None = None,
-        critic_hidden: Sequence[int] = (32,),
-        lambda_cyc: float = 1.0,
-        lambda_rec: float = 1.0,
-        lambda_adv: float | None = None,
-        lambda_cyc_rec: float | None = None,
-        gp_weight: float | None = None,
-        clip_value: float | None = None,
-        n_critic: int | None = None,
-        critic_interval: int | None = None,
-        encoder_gradients: bool | None = None,
-        batchnorm: bool | None = None,
-        unify: str | None = None,
-        pretrain_epochs: int | None = None,
-        epochs: int | None = None,
-        batch_size: int = 128,
-        learning_rate: float = 1e-4,
-        generator_learning_rate: float | None = None,
-        critic_learning_rate: float | None = None,
-        weight_decay: float = 0.0,
-        pretrain_weight_decay: float | None = None,
-        n_init: int = 20,
-        standardize: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.n_clusters = n_clusters
-        self.training = training
-        self.latent = latent
-        self.hidden = hidden
-        self.generator_hidden = generator_hidden
-        self.critic_hidden = critic_hidden
-        self.lambda_cyc = lambda_cyc
-        self.lambda_rec = lambda_rec
-        self.lambda_adv = lambda_adv
-        self.lambda_cyc_rec = lambda_cyc_rec
-        self.gp_weight = gp_weight
-        self.clip_value = clip_value
-        self.n_critic = n_critic
-        self.critic_interval = critic_interval
-        self.encoder_gradients = encoder_gradients
-        self.batchnorm = batchnorm
-        self.unify = unify
-        self.pretrain_epochs = pretrain_epochs
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.generator_learning_rate = generator_learning_rate
-        self.critic_learning_rate = critic_learning_rate
-        self.weight_decay = weight_decay
-        self.pretrain_weight_decay = pretrain_weight_decay
-        self.n_init = n_init
-        self.standardize = standardize
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    n_clusters: int = 10
+    training: str = "paper"
+    latent: int = 128
+    hidden: Sequence[int] = (1024, 256)
+    generator_hidden: Sequence[int] | None = None
+    critic_hidden: Sequence[int] = (32,)
+    lambda_cyc: float = 1.0
+    lambda_rec: float = 1.0
+    lambda_adv: float | None = None
+    lambda_cyc_rec: float | None = None
+    gp_weight: float | None = None
+    clip_value: float | None = None
+    n_critic: int | None = None
+    critic_interval: int | None = None
+    encoder_gradients: bool | None = None
+    batchnorm: bool | None = None
+    unify: str | None = None
+    pretrain_epochs: int | None = None
+    generator_learning_rate: float | None = None
+    critic_learning_rate: float | None = None
+    pretrain_weight_decay: float | None = None
+    n_init: int = 20
+    _: KW_ONLY
+    epochs: int | None = None
+    batch_size: int = 128
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
 
     #: Defaults of the parameters left None, per ``training`` ("latent" in a width is
     #: the ``latent`` parameter).

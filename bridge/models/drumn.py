@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY
 from typing import Any, ClassVar
 
 import numpy as np
@@ -94,7 +95,7 @@ from ._drumn_weights import (
     weighted_cca,
     weighted_total_correlation,
 )
-from ._torch_model import TorchMultiViewModel
+from ._torch_model import EarlyStoppingModel
 from ._training import FitContext, train_loop
 from ._validation import check_float, check_hidden, check_int
 
@@ -179,7 +180,7 @@ class DRUMNNet(nn.Module):
 # ----------------------------------------------------------------------------- model
 
 
-class DRUMN(TorchMultiViewModel):
+class DRUMN(EarlyStoppingModel):
     r"""Deep robust unsupervised multi-modal network (and DRUMN-Thres).
 
     See the module docstring for the model.  Two views; rows may miss one view.
@@ -249,49 +250,19 @@ class DRUMN(TorchMultiViewModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cca_weights_")
 
-    def __init__(
-        self,
-        n_components: int = 10,
-        n_outputs: int | None = None,
-        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,),
-        recon_weight: float = 0.1,
-        noise: float = 0.1,
-        threshold: bool = False,
-        threshold_quantile: float = 0.9,
-        adaptive_weights: bool = True,
-        history: int = 8,
-        reg: float = 1e-4,
-        epochs: int = 100,
-        batch_size: int = 800,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-5,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.n_components = n_components
-        self.n_outputs = n_outputs
-        self.hidden = hidden
-        self.recon_weight = recon_weight
-        self.noise = noise
-        self.threshold = threshold
-        self.threshold_quantile = threshold_quantile
-        self.adaptive_weights = adaptive_weights
-        self.history = history
-        self.reg = reg
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.monitor = monitor
-        self.standardize = standardize
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    n_components: int = 10
+    n_outputs: int | None = None
+    hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,)
+    recon_weight: float = 0.1
+    noise: float = 0.1
+    threshold: bool = False
+    threshold_quantile: float = 0.9
+    adaptive_weights: bool = True
+    history: int = 8
+    reg: float = 1e-4
+    _: KW_ONLY
+    batch_size: int = 800
+    weight_decay: float = 1e-5
 
     # ------------------------------------------------------------------ checks
     def _n_outputs(self) -> int:

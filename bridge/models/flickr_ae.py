@@ -49,7 +49,8 @@ ROC curve on a test split -- :func:`concept_auc_table`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import KW_ONLY
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,7 +61,7 @@ from torch import nn
 from boltz.errors import ConfigError, DataError
 
 from ..base import Views
-from ._torch_model import TorchMultiViewModel
+from ._torch_model import EarlyStoppingModel
 from ._validation import check_float, check_int
 
 __all__ = [
@@ -296,10 +297,13 @@ class FlickrNet(nn.Module):
         return self.decoder(self.hidden(x))
 
 
-class _FlickrAE(TorchMultiViewModel):
+class _FlickrAE(EarlyStoppingModel):
     """Shared preprocessing (image PCA whitening, text standardisation) and checks."""
 
-    _variant_dims: tuple[str, ...] = ()
+    _variant_dims: ClassVar[tuple[str, ...]] = ()
+    _: KW_ONLY
+    epochs: int = 200
+    batch_size: int = 100
 
     def _roles(self) -> tuple[str, str]:
         """(image view, text view) names."""
@@ -409,43 +413,14 @@ class JointAE(_FlickrAE):
     (200, 24)
     """
 
-    def __init__(
-        self,
-        n_hidden: int | None = None,
-        overcomplete: float = 1.4,
-        mu: float = 10.0,
-        image_view: str | None = None,
-        whiten: int | None = 200,
-        drop_rate: float = 0.0,
-        epochs: int = 200,
-        batch_size: int = 100,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-4,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        center: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.drop_rate = drop_rate
-        self.n_hidden = n_hidden
-        self.overcomplete = overcomplete
-        self.mu = mu
-        self.image_view = image_view
-        self.whiten = whiten
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.monitor = monitor
-        self.standardize = standardize
-        self.center = center
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    n_hidden: int | None = None
+    overcomplete: float = 1.4
+    mu: float = 10.0
+    image_view: str | None = None
+    whiten: int | None = 200
+    drop_rate: float = 0.0
+    _: KW_ONLY
+    center: bool = True
 
     def _check_params(self) -> None:
         self._check_flickr()
@@ -547,41 +522,12 @@ monitor, standardize, device, random_state, progress
 
     _supports_map = False
 
-    def __init__(
-        self,
-        variant: str = "II",
-        n_hidden: int | None = None,
-        overcomplete: float = 1.4,
-        mu: float = 10.0,
-        image_view: str | None = None,
-        whiten: int | None = 200,
-        epochs: int = 200,
-        batch_size: int = 100,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-4,
-        patience: int = 10,
-        monitor: str = "auto",
-        standardize: bool = True,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.variant = variant
-        self.n_hidden = n_hidden
-        self.overcomplete = overcomplete
-        self.mu = mu
-        self.image_view = image_view
-        self.whiten = whiten
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.monitor = monitor
-        self.standardize = standardize
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    variant: str = "II"
+    n_hidden: int | None = None
+    overcomplete: float = 1.4
+    mu: float = 10.0
+    image_view: str | None = None
+    whiten: int | None = 200
 
     def _check_params(self) -> None:
         if self.variant not in ("I", "II"):

@@ -45,6 +45,7 @@ import logging
 import numbers
 import zlib
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY
 from typing import Any, ClassVar
 
 import numpy as np
@@ -366,41 +367,19 @@ class SDML(TorchMultiViewModel):
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "P_")
     _supports_map: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        lam: float = 0.5,
-        recon: str = "mean",
-        hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 1024),
-        code: int = 512,
-        activation: str = "relu",
-        normalize: bool = True,
-        epochs: int = 200,
-        batch_size: int = 100,
-        learning_rate: float = 1e-4,
-        weight_decay: float = 0.0,
-        patience: int = 20,
-        standardize: bool = True,
-        n_jobs: int | None = None,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.lam = lam
-        self.recon = recon
-        self.hidden = hidden
-        self.code = code
-        self.activation = activation
-        self.normalize = normalize
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.standardize = standardize
-        self.n_jobs = n_jobs
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    lam: float = 0.5
+    recon: str = "mean"
+    hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 1024)
+    code: int = 512
+    activation: str = "relu"
+    normalize: bool = True
+    _: KW_ONLY
+    epochs: int = 200
+    batch_size: int = 100
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
+    patience: int = 20
+    n_jobs: int | None = None
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
