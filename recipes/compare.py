@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from boltz import config
 from boltz.errors import ConfigError
 
 from . import pretrain
@@ -261,7 +262,7 @@ class MDBNRetrieval:
         y_val: Any = None,
     ) -> MDBNRetrieval:
         """Pretrain on ``views`` (``image``: raw SIFT, ``text``: counts); labels unused."""
-        spec = pretrain.load_config(self.config)
+        spec = config.load_config(self.config)
         names = {pw["view"] for pw in spec["pathways"].values()}
         if spec["joint"] is None or names != {"image", "text"}:
             raise ConfigError(
@@ -807,7 +808,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from boltz.datasets import load_wikipedia_bow
 
     torch.set_num_threads(max(1, args.threads))
-    words = int(pretrain.load_config(CONFIG)["data"].get("words", 2000))
+    words = int(config.load_config(CONFIG)["data"].get("words", 2000))
     d = load_wikipedia_bow(args.data, n_words=words)
     val_idx, test_idx = wikipedia_split(d.y_test, N_VAL, args.split_seed)
     tr = np.arange(len(d.y_train))

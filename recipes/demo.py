@@ -28,23 +28,13 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neighbors import KNeighborsRegressor, NearestNeighbors
 
 import boltz
+from boltz.datasets.digits import halves, join
 from boltz.multimodal import MultimodalDBN
 from boltz.passthrough import Passthrough
 
 from ._common import base_parser, finish, run_cli, setup, start_figure
 
 log = logging.getLogger("recipes.demo")
-
-
-def halves(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Left (columns 0-3) and right (columns 4-7) halves of 8x8 images, (n, 32) each."""
-    imgs = X.reshape(-1, 8, 8)
-    return imgs[:, :, :4].reshape(-1, 32), imgs[:, :, 4:].reshape(-1, 32)
-
-
-def join(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`halves`: (n, 64) images."""
-    return np.concatenate([left.reshape(-1, 8, 4), right.reshape(-1, 8, 4)], axis=2).reshape(-1, 64)
 
 
 def build(seed: int, smoke: bool, progress: Any) -> MultimodalDBN:

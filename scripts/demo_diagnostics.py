@@ -7,8 +7,9 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from boltz.datasets import halves
 from boltz.diagnostics import dependence_on_given, mdbn_report
-from recipes.demo import build, halves
+from recipes.demo import build
 
 d = load_digits()
 X = (d.data / 16.0).astype(np.float32)

@@ -32,6 +32,7 @@ __all__ = [
     "load_wikipedia_bow",
     "load_wikipedia_features",
     "read_article",
+    "rescale_documents",
     "tokenize",
 ]
 
@@ -199,6 +200,43 @@ def _counts(docs: list[list[str]], index: dict[str, int]) -> sp.csr_matrix:
     m = sp.csr_matrix((data, (rows, cols)), shape=(len(docs), len(index)), dtype=np.float32)
     m.sum_duplicates()
     return m
+
+
+def rescale_documents(counts: Any, length: int) -> sp.csr_matrix:
+    """Rescale every document to ``length`` words, keeping integer counts.
+
+    deepnet's "adaptive prior" for replicated-softmax inputs: ``v * length / D``.
+    Counts stay integers (largest-remainder rounding) so the result is a valid
+    replicated-softmax input whose document length is exactly ``length``; empty
+    documents stay empty.
+
+    Parameters
+    ----------
+    counts : array-like or CSR, shape (n_docs, n_words)
+        Word counts.
+    length : int
+        Words per rescaled document.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix, shape (n_docs, n_words), float32
+    """
+    C = sp.csr_matrix(counts, dtype=np.float64)
+    out = C.copy()
+    for i in range(C.shape[0]):
+        lo, hi = C.indptr[i], C.indptr[i + 1]
+        v = C.data[lo:hi]
+        total = v.sum()
+        if total <= 0:
+            continue
+        x = v * (length / total)
+        f = np.floor(x)
+        short = int(round(length - f.sum()))
+        order = np.argsort(-(x - f), kind="stable")
+        f[order[:short]] += 1
+        out.data[lo:hi] = f
+    out.eliminate_zeros()
+    return out.astype(np.float32)
 
 
 def load_wikipedia_bow(data: Any = None, n_words: int = 2000) -> WikipediaBow:

@@ -6,8 +6,15 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from boltz.datasets import load_wikipedia_bow, load_wikipedia_features, read_article, tokenize
+from boltz.datasets import (
+    load_wikipedia_bow,
+    load_wikipedia_features,
+    read_article,
+    rescale_documents,
+    tokenize,
+)
 from boltz.datasets.wikipedia import stopwords
 
 
@@ -81,3 +88,20 @@ def test_tokenize_and_determinism(data_dir, bow):
 def test_missing_directory_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="--data"):
         load_wikipedia_features(tmp_path / "nowhere")
+
+
+def test_rescale_documents_keeps_integer_counts_of_the_given_length():
+    """No data needed: deepnet's adaptive prior on random counts."""
+    rng = np.random.default_rng(0)
+    dense = rng.poisson(0.3, size=(30, 50)).astype(np.float32)
+    dense[3] = 0
+    counts = sp.csr_matrix(dense)
+    out = rescale_documents(counts, 100)
+    lengths = np.asarray(out.sum(1)).ravel()
+    nonempty = np.asarray(counts.sum(1)).ravel() > 0
+    np.testing.assert_array_equal(lengths[nonempty], 100)
+    assert lengths[3] == 0
+    assert np.all(out.data == np.round(out.data)) and out.dtype == np.float32
+    # proportional: no word is off by more than one from v * 100 / D
+    ideal = dense * 100 / np.maximum(dense.sum(1, keepdims=True), 1)
+    assert np.abs(out.toarray() - ideal).max() < 1
