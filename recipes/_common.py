@@ -91,6 +91,28 @@ def start_figure():
     return plt
 
 
+def save_figure(fig: Any, path: str | Path, dpi: int = 110, tight: bool = False) -> None:
+    """Lay out ``fig``, write it to ``path`` and close it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : path-like
+    dpi : int
+    tight : bool
+        Crop to the drawn area (``bbox_inches="tight"``) instead of ``tight_layout``,
+        for figures whose size the contents set (tables, image grids, colour bars).
+    """
+    import matplotlib.pyplot as plt
+
+    if tight:
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    else:
+        fig.tight_layout()
+        fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+
+
 def finish(args: argparse.Namespace, out: Path, metrics: dict[str, Any]) -> None:
     """Write metrics.json and log the wall time."""
     metrics = dict(metrics)

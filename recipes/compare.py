@@ -68,7 +68,7 @@ from boltz import config
 from boltz.errors import ConfigError
 
 from . import pretrain
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.compare")
 
@@ -762,9 +762,7 @@ def plot_pr(results: Sequence[Result], y: np.ndarray, path: Path) -> None:
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("precision (interpolated, mean over queries)")
     axes[1].legend(fontsize=7, loc="upper right", ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 # --------------------------------------------------------------------- main

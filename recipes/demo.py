@@ -32,7 +32,7 @@ from boltz.datasets.digits import halves, join
 from boltz.multimodal import MultimodalDBN
 from boltz.passthrough import Passthrough
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.demo")
 
@@ -85,8 +85,7 @@ def plot_completions(
     fig.suptitle(
         "Right halves generated from left halves by a multimodal DBN (test digits)", fontsize=9
     )
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path, dpi=120, tight=True)
 
 
 def plot_history(mdbn: MultimodalDBN, path: Any) -> None:
@@ -108,9 +107,7 @@ def plot_history(mdbn: MultimodalDBN, path: Any) -> None:
         b.legend(fontsize=7)
     b.set_xlabel("multi-prediction epoch")
     b.set_ylabel("cross-entropy of the right half")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

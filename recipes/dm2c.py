@@ -62,7 +62,7 @@ import numpy as np
 
 from bridge.features import bow_features, zscore
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.dm2c")
 
@@ -376,8 +376,7 @@ def _figure(model: Any, S: dict[str, Any], out: Path) -> None:
     axes[0].set_ylabel("PC 2")
     fig.suptitle(f"unified in the {model.unify_} latent space, training={model.training!r}")
     fig.colorbar(sc, ax=axes, label="class", fraction=0.03)
-    fig.savefig(out / "clusters.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, out / "clusters.png", dpi=120, tight=True)
 
 
 def _results_md(m: dict[str, Any], args: Any) -> str:

@@ -91,7 +91,7 @@ from bridge.models.corr_ae import CorrAE
 from bridge.models.dcca import DCCA, DCCAE
 from bridge.models.drumn import DRUMN
 
-from ._common import base_parser, finish, run_cli, save_json, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, save_json, setup, start_figure
 
 log = logging.getLogger("recipes.drumn")
 
@@ -594,9 +594,7 @@ def plot_incomplete(metrics: Mapping[str, float], ratios: Sequence[int], path: P
     axes[0].set_ylabel("MAP@50 (Euclidean)")
     axes[1].legend(fontsize=8)
     fig.suptitle("Wikipedia, incomplete training pairs", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def plot_anomaly(keep: Mapping[str, Any], pct: int, path: Path) -> None:
@@ -616,9 +614,7 @@ def plot_anomaly(keep: Mapping[str, Any], pct: int, path: Path) -> None:
         ax.set_title(f"{kind} anomalies: DRUMN's {wname}")
         ax.set_xlabel("weight (mean 1)")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 # ----------------------------------------------------------------------------- main

@@ -58,7 +58,7 @@ import torch
 
 from boltz.datasets import load_wikipedia_bow
 
-from ._common import base_parser, finish, run_cli, save_json, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, save_json, setup, start_figure
 
 log = logging.getLogger("recipes.hrl")
 
@@ -253,9 +253,7 @@ def _pr_figure(curves: dict[str, dict[str, tuple]], out: Path) -> None:
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
     axes[1].legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    fig.savefig(out / "pr_curves.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "pr_curves.png", dpi=120)
 
 
 def _results_md(m: dict[str, Any], models: list[str], args: Any) -> str:

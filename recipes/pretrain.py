@@ -29,7 +29,7 @@ import boltz
 from boltz import config
 from boltz.pretraining import EpochCallback, pretrain, recon_errors
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.pretrain")
 
@@ -97,9 +97,7 @@ def plot_curves(model: boltz.DBN | boltz.MultimodalDBN, path: Path) -> None:
     ax.set_ylabel("reconstruction error (monitor rows)")
     ax.set_yscale("log")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def main(

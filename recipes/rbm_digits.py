@@ -25,7 +25,7 @@ from sklearn.pipeline import Pipeline
 
 import boltz
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.rbm_digits")
 
@@ -64,9 +64,7 @@ def plot_history(history: list[dict[str, float]], path: Any, title: str) -> None
         ax.set_title(k, fontsize=9)
         ax.set_xlabel("epoch")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_grid(images: np.ndarray, path: Any, title: str, ncol: int = 10) -> None:
@@ -79,8 +77,7 @@ def plot_grid(images: np.ndarray, path: Any, title: str, ncol: int = 10) -> None
     for ax, im in zip(np.ravel(axes), images):
         ax.imshow(im.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
     fig.suptitle(title, fontsize=9)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path, tight=True)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from sklearn.preprocessing import StandardScaler
 import boltz
 from boltz.datasets import load_wikipedia_bow
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.rbm_wikipedia")
 
@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     axes[2].set_title("Gaussian RBM (SIFT) reconstruction error", fontsize=9)
     for ax in axes:
         ax.set_xlabel("epoch")
-    fig.tight_layout()
-    fig.savefig(out / "history.png", dpi=110)
-    plt.close(fig)
+    save_figure(fig, out / "history.png")
     for k, v in metrics.items():
         log.info("%s = %s", k, v)
     finish(args, out, metrics)

@@ -53,7 +53,7 @@ import numpy as np
 
 from bridge.features import bow_features, zscore
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.sdml")
 
@@ -229,9 +229,7 @@ def _figure(mats: dict[str, dict[str, Any]], out: Path) -> None:
                 if np.isfinite(M[i, j]):
                     ax.text(j, i, f"{M[i, j]:.3f}", ha="center", va="center", color="w")
         fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    fig.savefig(out / "map.png", dpi=120)
-    plt.close(fig)
+    save_figure(fig, out / "map.png", dpi=120)
 
 
 def _results_md(m: dict[str, Any], args: Any) -> str:

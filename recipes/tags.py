@@ -60,7 +60,7 @@ from boltz.tagging import (
     top_k,
 )
 
-from ._common import base_parser, finish, run_cli, setup, start_figure
+from ._common import base_parser, finish, run_cli, save_figure, setup, start_figure
 
 log = logging.getLogger("recipes.tags")
 
@@ -177,12 +177,13 @@ def _tagger(args: Any, data: dict[str, Any], out: Path) -> Tagger:
         kw.update(n_models=args.n_models)
     tagger = Tagger(**kw)
     log.info(
-        "training a tagger on %d items (features: %s, tags: %s)",
+        "training a tagger on %d items (features look %s, tags look %s)",
         data["X_train"].shape[0],
         data["features_visible"],
         data["tags_visible"],
     )
     tagger.fit(data["X_train"], data["Y_train"])
+    log.info("modelled as: features %s, tags %s", tagger.features_visible_, tagger.tags_visible_)
     tagger.save(out / "model.npz")
     return tagger
 
@@ -465,8 +466,7 @@ def examples(data: dict[str, Any], S: np.ndarray, out: Path, n: int = 10) -> Non
     table.set_fontsize(8)
     table.scale(1, 1.35)
     ax.set_title(f"{data['name']}: generated from the features alone", fontsize=9)
-    fig.savefig(out / "examples.png", dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, out / "examples.png", dpi=120, tight=True)
 
 
 if __name__ == "__main__":
