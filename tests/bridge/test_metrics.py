@@ -17,6 +17,7 @@ from scipy.spatial.distance import cdist
 
 from boltz.errors import ConfigError, DataError, DataTypeError
 from bridge import metrics as M
+from bridge import ranking
 
 METRICS = ["cosine", "euclidean"]
 NORMS = ["retrieved", "relevant"]
@@ -121,7 +122,7 @@ def test_query_blocks_do_not_change_the_result(monkeypatch, metric, kind):
     Q, D, lq, ld = make_data(kind, n_q=25, n_db=40, seed=3)
     whole = M.average_precisions(Q, D, lq, ld, k=5, metric=metric)
     for elements in (1, 80, 250):  # 1, 2 and 6 query rows per block (25 rows: ragged end)
-        monkeypatch.setattr(M, "_BLOCK_ELEMENTS", elements)
+        monkeypatch.setattr(ranking, "_BLOCK_ELEMENTS", elements)
         np.testing.assert_array_equal(M.average_precisions(Q, D, lq, ld, k=5, metric=metric), whole)
 
 
@@ -543,7 +544,7 @@ def test_memory_is_bounded_by_query_blocks(monkeypatch):
     n = 1500  # a full score matrix would be 1500 * 1500 * 8 B = 17 MiB
     Q, D = rng.standard_normal((n, 8)), rng.standard_normal((n, 8))
     y = rng.integers(0, 10, n)
-    monkeypatch.setattr(M, "_BLOCK_ELEMENTS", 1 << 14)  # 128 KiB per float64 temporary
+    monkeypatch.setattr(ranking, "_BLOCK_ELEMENTS", 1 << 14)  # 128 KiB per float64 temporary
     tracemalloc.start()
     try:
         M.mean_average_precision(Q, D, y, y)
