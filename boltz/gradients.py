@@ -149,10 +149,24 @@ class PCD(CD):
         self.chains: Any = None
         self.chain_length: Any = None
 
-    def _init_chains(self, model: RBMModel, v0: Any, rng: Any) -> None:
+    def init_chains(self, model: RBMModel, v0: Any, rng: Any, n_chains: int | None = None) -> None:
+        """Start the chains from ``P(h | v)`` sampled on the rows of ``v0`` (cycled).
+
+        Parameters
+        ----------
+        model : RBMModel
+        v0 : array, shape (n, n_visible)
+            The first batch (device array, or CSR for the replicated softmax).
+        rng : generator
+            Sampling stream.
+        n_chains : int, optional
+            Chains to start; default ``self.n_chains``, else one per row of ``v0``.
+            A data-parallel trainer passes this process's share, so the estimator's
+            own ``n_chains`` (a hyperparameter) is never rewritten.
+        """
         be = model.backend
         n = v0.shape[0]
-        m = self.n_chains or n
+        m = n_chains or self.n_chains or n
         if hasattr(v0, "toarray"):
             v = be.asarray(v0[np.arange(m) % n].toarray())
         else:
@@ -167,7 +181,7 @@ class PCD(CD):
         PCD-1 update costs the same five GEMMs as a CD-1 update.
         """
         if self.chains is None:
-            self._init_chains(model, v0, rng)
+            self.init_chains(model, v0, rng)
         len0 = model.length(v0)
         s0 = self._sum_buf(model, len0, "ph0.sum")
         ph0 = model.hidden_mean(v0, len0, out=self._buf(model, v0.shape[0], "h", "ph0"), colsum=s0)

@@ -1,9 +1,16 @@
-"""The :class:`RBM` estimator (scikit-learn conventions)."""
+"""The :class:`RBM` estimator (scikit-learn conventions).
+
+The estimator holds the hyperparameters, fitting and inference; its parts live by
+job in :mod:`boltz.rbm_params` (hyperparameter checks, ``learning_rate="auto"``,
+the checkpoint ``config``), :mod:`boltz.rbm_likelihood` (``log Z``,
+log-likelihood, perplexity, pseudo-likelihood, ``score``),
+:mod:`boltz.rbm_checkpoint` (checkpoint state, ``save``, pickling) and
+:mod:`boltz.column_stats` (the training-set means and standardisation).
+"""
 
 from __future__ import annotations
 
 import logging
-import math
 import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,112 +18,32 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ._version import __version__
-from .backend import Backend, get_backend, is_sparse, make_streams, resolve_dtype
-from .checkpoint import (
-    CheckpointError,
-    check_no_extra,
-    check_writable,
-    clean_json,
-    need,
-    need_array,
-    register,
-    rng_from_json,
-    rng_state_to_json,
-    write_checkpoint,
-)
-from .devices import parse_device
+from .backend import Backend, get_backend, is_sparse, make_streams
+from .checkpoint import check_writable, register
+from .column_stats import column_statistics
 from .distributed import is_writer
-from .errors import ConfigError, DataError, NotFittedError
-from .gradients import CD, make_estimator
+from .errors import ConfigError, NotFittedError
+from .gradients import CD
 from .layer import FittedLayer, Standardizer
-from .likelihood import AISResult, ais_log_partition, exact_is_cheap, exact_log_partition
 from .model import RBMModel
-from .monitor import pseudo_log_likelihood
 from .optim import SGD
-from .progress import check_progress
+from .rbm_checkpoint import CheckpointMixin
+from .rbm_likelihood import LikelihoodMixin
+from .rbm_params import AUTO_LEARNING_RATE, auto_learning_rate, check_int, check_params, rbm_config
 from .trainer import Trainer, iter_batches, take_rows
 from .units import VisibleUnit, make_unit
-from .validation import check_data, chunk_rows, iter_chunks
+from .validation import check_data, chunk_rows
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["RBM", "rbm_config"]
+# AUTO_LEARNING_RATE and auto_learning_rate are re-exported from boltz.rbm_params
+__all__ = ["AUTO_LEARNING_RATE", "RBM", "auto_learning_rate", "rbm_config"]
 
 _EVAL_BATCH = 4096
 
-#: ``learning_rate="auto"``: the step per unit type; the softmax one is divided by
-#: the mean training document length.
-AUTO_LEARNING_RATE = {"bernoulli": 0.01, "gaussian": 0.001, "softmax": 0.05}
-
-
-def auto_learning_rate(unit_name: str, data_mean: np.ndarray | None = None) -> float:
-    """The learning rate ``learning_rate="auto"`` resolves to.
-
-    Parameters
-    ----------
-    unit_name : {"bernoulli", "gaussian", "softmax"}
-    data_mean : ndarray, shape (V,), optional
-        Column means of the training counts (softmax: they sum to the mean length).
-    """
-    lr = AUTO_LEARNING_RATE.get(unit_name, AUTO_LEARNING_RATE["bernoulli"])
-    if unit_name == "softmax" and data_mean is not None:
-        lr /= max(1.0, float(np.sum(data_mean)))
-    return lr
-
-
-def _log_ais(res: AISResult, n_runs: int, n_words: Any) -> None:
-    """Log an AIS estimate with its +-3 sigma interval."""
-    if np.ndim(res.log_z) == 0:
-        logger.info(
-            "log Z by AIS (%d runs x %d betas%s): %.4f, +-3 sigma interval [%.4f, %.4f]",
-            n_runs,
-            res.n_betas,
-            "" if n_words is None else f", D={n_words}",
-            res.log_z,
-            res.log_z_low,
-            res.log_z_high,
-        )
-        return
-    width = np.asarray(res.log_z_high) - np.asarray(res.log_z_low)
-    logger.info(
-        "log Z by AIS (%d runs x %d betas) for %d lengths: +-3 sigma intervals %.3g to %.3g "
-        "nats wide (median %.3g)",
-        n_runs,
-        res.n_betas,
-        width.size,
-        float(np.min(width)),
-        float(np.max(width)),
-        float(np.median(width)),
-    )
-
-
-def rbm_config(rbm: RBM) -> dict[str, Any]:
-    """The constructor parameters of an RBM as JSON-able data (the checkpoint ``config``).
-
-    Callbacks are dropped (not serialisable), a unit object becomes its config dict,
-    a path ``checkpoint`` a string, a non-integer ``random_state`` None.
-    """
-    params = rbm.get_params(deep=False)
-    params.pop("callbacks", None)
-    if isinstance(params["visible"], VisibleUnit):
-        params["visible"] = params["visible"].config()
-    if params.get("checkpoint") is not None:
-        params["checkpoint"] = str(params["checkpoint"])
-    rs = params.get("random_state")
-    params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
-    return clean_json(params)
-
-
-def _check_int(name: str, value: Any, lo: int, allow_none: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
-        raise ConfigError(f"{name} must be an integer >= {lo}; got {value!r}.")
-
 
 @register("RBM")
-class RBM(TransformerMixin, BaseEstimator):
+class RBM(LikelihoodMixin, CheckpointMixin, TransformerMixin, BaseEstimator):
     """Restricted Boltzmann machine with Bernoulli hidden units, trained by CD-k or PCD.
 
     Parameters
@@ -289,56 +216,19 @@ class RBM(TransformerMixin, BaseEstimator):
     def _unit(self) -> VisibleUnit:
         return make_unit(self.visible, learn_sigma=self.learn_sigma)
 
-    def _optimizer(self) -> SGD:
-        lr = self.learning_rate
-        if isinstance(lr, str):
-            if lr != "auto":
-                raise ConfigError(f"learning_rate must be a positive number or 'auto'; got {lr!r}.")
-            lr = AUTO_LEARNING_RATE["bernoulli"]  # resolved with the data in _resolve_lr
-        return SGD(
-            learning_rate=lr,
-            lr_decay=self.lr_decay,
-            momentum=self.momentum,
-            final_momentum=self.final_momentum,
-            momentum_epochs=self.momentum_epochs,
-            weight_decay=self.weight_decay,
-            sparsity_target=self.sparsity_target,
-            sparsity_decay=self.sparsity_decay,
-            sparsity_cost=self.sparsity_cost,
-        )
-
     def _validate_params(self) -> tuple[VisibleUnit, SGD, CD]:
-        _check_int("n_hidden", self.n_hidden, 1)
-        _check_int("k", self.k, 1)
-        _check_int("n_chains", self.n_chains, 1, allow_none=True)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("epochs", self.epochs, 0)
-        _check_int("monitor_size", self.monitor_size, 0)
-        _check_int("ais_every", self.ais_every, 0)
-        if self.monitor not in ("auto", "full"):
-            raise ConfigError(f"monitor must be 'auto' or 'full'; got {self.monitor!r}.")
-        _check_int("checkpoint_every", self.checkpoint_every, 1)
-        if not (isinstance(self.init_scale, numbers.Real) and 0 < self.init_scale < math.inf):
-            raise ConfigError(f"init_scale must be a positive number; got {self.init_scale!r}.")
-        check_progress(self.progress)
-        resolve_dtype(self.dtype)
-        parse_device(self.device)
-        unit = self._unit()
-        if self.learn_sigma and unit.name != "gaussian":
-            raise ConfigError("learn_sigma=True needs visible='gaussian'.")
-        if self.sample_visible not in ("auto", True, False):
-            raise ConfigError(
-                f"sample_visible must be 'auto', True or False; got {self.sample_visible!r}."
-            )
-        if self.sample_visible == "auto":
-            sample = unit.name == "softmax" or bool(self.learn_sigma)
-        else:
-            sample = bool(self.sample_visible)
-        return (
-            unit,
-            self._optimizer(),
-            make_estimator(self.k, self.persistent, self.n_chains, sample),
-        )
+        """Check the hyperparameters (:func:`boltz.rbm_params.check_params`).
+
+        Returns
+        -------
+        unit, optimizer, estimator
+            The visible unit, optimiser and gradient estimator they describe.
+        """
+        return check_params(self)
+
+    def _new_backend(self) -> Backend:
+        """The backend of ``device`` and ``dtype`` (for a fresh fit or a restore)."""
+        return get_backend(self.device, self.dtype)
 
     def _is_fitted(self) -> bool:
         return hasattr(self, "model_")
@@ -388,58 +278,25 @@ class RBM(TransformerMixin, BaseEstimator):
         return check_data(X, name, allow_sparse=unit.name == "softmax", owner=owner, unit=unit)
 
     def _data_stats(self, X: Any, unit: VisibleUnit) -> None:
-        """Column means (all units) and, for Gaussian visibles, the standardisation.
+        """Set ``data_mean_`` and, for Gaussian visibles, ``mean_`` and ``scale_``.
 
-        The variance is computed without cancellation or overflow, block by block
-        (one pass, so out-of-core data is read once): each block's mean and sum of
-        squared deviations come from a two-pass computation in float64, blocks are
-        merged with Chan et al.'s update, and the squares are taken in units of the
-        largest deviation seen so far (a per-column scale), so finite inputs up to
-        ~1e308 give finite scales.  A column whose spread is below 1e-8, or below
-        float64 rounding of its offset (1e-12 |mean|), counts as constant (scale 1).
+        One streaming pass over ``X`` (:func:`boltz.column_stats.column_statistics`);
+        the Gaussian ``data_mean_`` is that of the standardised data (zeros).
         """
-        n, d = X.shape
-        gaussian = unit.name == "gaussian"
-        mean = np.zeros(d)
-        m2 = np.zeros(d)  # sum of squared deviations, in units of ref**2
-        ref = np.zeros(d)  # per-column scale of the deviations
-        seen = 0
-        for block in iter_chunks(X):
-            if is_sparse(block):
-                b_n = block.shape[0]
-                b_mean = np.asarray(block.sum(axis=0), dtype=np.float64).ravel() / b_n
-            else:
-                b = np.asarray(block, dtype=np.float64)
-                b_n = b.shape[0]
-                b_mean = b.mean(axis=0)
-            total = seen + b_n
-            delta = b_mean - mean
-            mean = mean + delta * (b_n / total)
-            if gaussian:
-                dev = b - b_mean
-                b_ref = np.max(np.abs(dev), axis=0)
-                new_ref = np.maximum(np.maximum(ref, b_ref), np.abs(delta))
-                safe = np.where(new_ref > 0, new_ref, 1.0)
-                b_m2 = np.einsum("ij,ij->j", dev / safe, dev / safe)
-                m2 = m2 * (ref / safe) ** 2 + b_m2 + (delta / safe) ** 2 * (seen * b_n / total)
-                ref = new_ref
-            seen = total
-        if gaussian:
-            scale = ref * np.sqrt(m2 / n)
-            const = (scale < 1e-8) | (scale <= 1e-12 * np.abs(mean)) | ~np.isfinite(scale)
-            scale[const] = 1.0
+        mean, scale = column_statistics(X, unit.name == "gaussian")
+        if scale is None:
+            self.data_mean_ = mean
+        else:
             self.mean_ = mean
             self.scale_ = scale
-            self.data_mean_ = np.zeros(d)
-        else:
-            self.data_mean_ = mean
+            self.data_mean_ = np.zeros(X.shape[1])
 
     # ================================================================ fit
     def _initialize(self, X: Any, unit: VisibleUnit, optimizer: SGD, estimator: CD) -> None:
         for attr in ("mean_", "scale_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        be = get_backend(self.device, self.dtype)
+        be = self._new_backend()
         s_init, s_shuffle, s_sample = make_streams(self.random_state, 3)
         self.n_features_in_ = int(X.shape[1])
         self.unit_ = unit
@@ -632,7 +489,7 @@ class RBM(TransformerMixin, BaseEstimator):
         Uses (and advances) the estimator's sampling stream.
         """
         self._check_fitted()
-        _check_int("steps", steps, 1)
+        check_int("steps", steps, 1)
         X = self._check_X(X)
         m = self.model_
 
@@ -645,210 +502,6 @@ class RBM(TransformerMixin, BaseEstimator):
             return v
 
         return self.layer_.unstandardize(self._batched(X, chain))
-
-    def score(self, X: Any, y: Any = None) -> float:
-        """Mean pseudo-log-likelihood (Bernoulli visibles) or minus the reconstruction error."""
-        self._check_fitted()
-        X = self._check_X(X)
-        if self.unit_.name == "bernoulli":
-            return self.pseudo_likelihood(X)
-        r = self.reconstruct(X)
-        Xd = X.toarray() if is_sparse(X) else np.asarray(X)
-        return -float(np.mean((r - Xd) ** 2))
-
-    def pseudo_likelihood(self, X: Any) -> float:
-        """Mean over rows of the exact pseudo-log-likelihood (Bernoulli visibles).
-
-        See :func:`boltz.monitor.pseudo_log_likelihood`: the full sum over all
-        visibles, not scikit-learn's single flipped bit scaled by n_features.
-        """
-        self._check_fitted()
-        if self.unit_.name != "bernoulli":
-            raise ConfigError("pseudo_likelihood is defined for visible='bernoulli' only.")
-        X = self._check_X(X)
-        layer = self.layer_
-        vals = [
-            pseudo_log_likelihood(self.model_, layer.standardize(take_rows(X, idx))) * len(idx)
-            for idx in iter_batches(X.shape[0], 1024)
-        ]
-        return float(np.sum(vals) / X.shape[0])
-
-    # ================================================================ likelihood
-    def _lengths(self, X: Any) -> np.ndarray:
-        return np.asarray(X.sum(axis=1)).ravel()
-
-    def log_partition(
-        self,
-        method: str = "auto",
-        *,
-        n_words: Any = None,
-        n_runs: int | None = None,
-        n_betas: int | None = None,
-        betas: Any = None,
-        length_ratio: float = math.inf,
-        return_bounds: bool = False,
-        random_state: Any = None,
-        progress: Any = None,
-    ) -> Any:
-        """``log Z`` of the model (of the standardised data for Gaussian visibles).
-
-        Parameters
-        ----------
-        method : {"auto", "exact", "ais"}
-            "exact" enumerates the smaller binary side and refuses beyond 2^24 states;
-            "ais" estimates by annealed importance sampling; "auto" (default) is exact
-            when the enumeration costs at most ~2^30 operations
-            (:func:`exact_is_cheap`), AIS otherwise.  The AIS estimate and its +-3
-            sigma interval are logged (``logging.INFO``).
-        n_words : int or array of int
-            Document length(s) for ``visible="softmax"``.
-        n_runs, n_betas, betas
-            AIS settings (Salakhutdinov & Murray 2008).  Defaults: 100 runs x 10,000
-            inverse temperatures; for the replicated softmax 100 runs x 1,000 at the
-            shortest length, then the length ladder (one step per word up to the
-            longest length; see below and ``docs/rbm.md`` for the check against
-            schedules 4x and 12x longer).
-        length_ratio : float, default inf
-            Replicated softmax with several lengths: a temperature schedule is run at
-            the shortest length and at every length ``length_ratio`` times the last
-            such *knot*; the lengths in between are reached from the knot below by
-            the length ladder of :func:`boltz.likelihood.ais_log_partition` (one Gibbs
-            step per length, an unbiased estimate of every ``Z_D``).  ``inf``: one
-            schedule for all lengths; ``1``: one schedule per distinct length.
-        return_bounds : bool
-            Return the full :class:`boltz.likelihood.AISResult` (estimate and +-3 sigma
-            interval; an exact result has a zero-width interval) instead of the estimate.
-        random_state : None or int
-            Seed of the AIS stream (independent of the training streams).
-        progress : "auto", bool or None
-            Progress bar over the AIS steps (None: the estimator's ``progress``).
-        """
-        self._check_fitted()
-        n_words = self._check_n_words(n_words)
-        if method not in ("auto", "exact", "ais"):
-            raise ConfigError(f"method must be 'auto', 'exact' or 'ais'; got {method!r}.")
-        softmax = self.unit_.name == "softmax"
-        if method == "auto":
-            n_len = 1 if n_words is None else int(np.size(n_words))
-            method = "exact" if exact_is_cheap(self.model_, n_len) else "ais"
-        if method == "exact":
-            log_z = exact_log_partition(self.model_, n_words=n_words)
-            if not return_bounds:
-                return log_z
-            return AISResult(log_z, log_z, log_z, np.zeros((*np.shape(log_z), 0)), 0)
-        n_runs = 100 if n_runs is None else n_runs
-        if betas is None and n_betas is None:
-            n_betas = 1000 if softmax else 10000
-        seed = make_streams(self.random_state if random_state is None else random_state, 4)[3]
-        res: AISResult = ais_log_partition(
-            self.model_,
-            self.unit_.init_bias(self.data_mean_)
-            if self.unit_.name != "gaussian"
-            else self.data_mean_,
-            n_runs=n_runs,
-            n_betas=10000 if n_betas is None else n_betas,
-            betas=betas,
-            n_words=n_words,
-            rng=self.model_.backend.generator(seed),
-            length_ratio=length_ratio,
-            progress=self.progress if progress is None else progress,
-        )
-        _log_ais(res, n_runs, n_words)
-        return res if return_bounds else res.log_z
-
-    def _check_n_words(self, n_words: Any) -> Any:
-        """Document lengths must be whole numbers >= 0 (ConfigError otherwise)."""
-        if n_words is None:
-            return None
-        a = np.asarray(n_words)
-        numeric = a.dtype.kind in "iuf" and a.size > 0
-        if not numeric or not (np.all(np.isfinite(a) & (a >= 0) & (a == np.round(a)))):
-            raise ConfigError(f"n_words must be integer document length(s) >= 0; got {n_words!r}.")
-        return int(a) if a.ndim == 0 else a.astype(np.int64)
-
-    def _log_probs(self, X: Any, log_z: Any, **kw: Any) -> np.ndarray:
-        X = self._check_X(X)
-        f = self.free_energy(X).astype(np.float64)
-        if self.unit_.name == "softmax":
-            D = self._lengths(X)
-            uniq, inv = np.unique(D, return_inverse=True)
-            if log_z is None:
-                log_z = self.log_partition(n_words=uniq.astype(np.int64), **kw)
-            lz = np.asarray(log_z, dtype=np.float64)
-            if lz.ndim > 1 or (lz.ndim == 1 and lz.shape[0] != len(uniq)):
-                raise DataError(
-                    f"log_z must be a scalar or one value per distinct document length "
-                    f"({len(uniq)} here, sorted: {uniq[:5].astype(np.int64).tolist()}...); "
-                    f"got shape {lz.shape}."
-                )
-            if lz.ndim == 0 and len(uniq) > 1:
-                raise DataError(
-                    f"a scalar log_z needs documents of one length; these have {len(uniq)} "
-                    "distinct lengths (pass one value per length, sorted)."
-                )
-            lz = lz[inv] if lz.ndim else np.full(len(D), float(lz))
-            return -f - lz
-        if log_z is None:
-            log_z = self.log_partition(**kw)
-        lp = -f - float(log_z)
-        if hasattr(self, "scale_"):
-            lp = lp - np.log(self.scale_).sum()  # Jacobian of the standardisation
-        return lp
-
-    def log_likelihood(self, X: Any, log_z: Any = None, **kw: Any) -> float:
-        """Mean log-likelihood per sample (nats), in data units.
-
-        Parameters
-        ----------
-        X : array-like, shape (n, n_features)
-        log_z : float or array, optional
-            Precomputed ``log Z`` (for softmax: one value per distinct document length
-            in sorted order, or a scalar when all documents have one length).
-        **kw
-            Passed to :meth:`log_partition` when ``log_z`` is None (``method``:
-            "auto" by default, exact when cheap and AIS otherwise; ``n_runs``, ...).
-
-        Notes
-        -----
-        For Gaussian visibles the density of the original data is returned, i.e. the
-        standardised density minus ``sum(log scale_)``.  For the replicated softmax
-        it is the probability of the ordered word sequence (no multinomial coefficient).
-        """
-        self._check_fitted()
-        return float(np.mean(self._log_probs(X, log_z, **kw)))
-
-    def perplexity(self, X: Any, log_z: Any = None, **kw: Any) -> float:
-        """``exp(-sum_n log p(v_n) / sum_n D_n)`` for ``visible="softmax"``.
-
-        ``log_z`` and ``**kw`` as in :meth:`log_likelihood`: by default ``log Z_D`` of
-        every distinct length comes from :meth:`log_partition` with ``method="auto"``
-        (AIS with one temperature schedule and the length ladder for real models),
-        and the perplexity interval that the +-3 sigma intervals of the ``log Z_D``
-        imply is logged.
-        """
-        self._check_fitted()
-        if self.unit_.name != "softmax":
-            raise ConfigError("perplexity is defined for visible='softmax' only.")
-        X = self._check_X(X)
-        D = self._lengths(X)
-        words = float(D.sum())
-        if words <= 0:
-            raise DataError("perplexity needs at least one word; every document is empty.")
-        res = None
-        if log_z is None:
-            uniq = np.unique(D).astype(np.int64)
-            res = self.log_partition(n_words=uniq, return_bounds=True, **kw)
-            log_z = res.log_z
-        lp = self._log_probs(X, log_z)
-        ppl = float(np.exp(-lp.sum() / words))
-        if res is not None and res.n_betas:
-            shift_hi = np.asarray(res.log_z_high) - np.asarray(res.log_z)
-            shift_lo = np.asarray(res.log_z_low) - np.asarray(res.log_z)
-            inv = np.searchsorted(np.unique(D), D)
-            lo = ppl * math.exp(float(np.sum(shift_lo[inv])) / words)
-            hi = ppl * math.exp(float(np.sum(shift_hi[inv])) / words)
-            logger.info("perplexity %.2f, +-3 sigma interval of log Z: [%.2f, %.2f]", ppl, lo, hi)
-        return ppl
 
     # ================================================================ attributes
     def _host(self, name: str) -> np.ndarray:
@@ -873,188 +526,6 @@ class RBM(TransformerMixin, BaseEstimator):
         if "log_sigma" in self.model_.params:
             return np.exp(self._host("log_sigma"))
         return np.ones(self.n_features_in_, dtype=self.model_.backend.dtype)
-
-    # ================================================================ checkpoints
-    def checkpoint_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """What :meth:`save` writes, in memory (composite models embed it).
-
-        Returns
-        -------
-        meta : dict
-            JSON-able: class, config, unit, sizes, epoch, optimiser counter, RNG
-            states, history.
-        arrays : dict of str -> ndarray
-            ``params.*`` (:meth:`boltz.layer.FittedLayer.state`), ``optim.*``,
-            ``pcd.*``, ``data.mean`` and, for Gaussian visibles, ``data.standardize_*``.
-        """
-        self._check_fitted()
-        be = self.model_.backend
-        meta = {
-            "class": "RBM",
-            "library_version": __version__,
-            "config": rbm_config(self),
-            "unit": self.unit_.config(),
-            "n_visible": self.n_features_in_,
-            "n_hidden": self.model_.n_hidden,
-            "epoch": int(self.epoch_),
-            "n_updates": int(self.optimizer_.n_updates),
-            "rng": {
-                "shuffle": rng_state_to_json(self.rng_shuffle_),
-                "sample": rng_state_to_json(self.rng_sample_),
-            },
-            "history": clean_json(self.history_),
-        }
-        layer = self.layer_
-        arrays = {f"params.{k}": v for k, v in layer.params().items()}
-        for k, v in self.optimizer_.state().items():
-            arrays[f"optim.{k}"] = be.to_host(v)
-        for k, v in self.estimator_.state().items():
-            arrays[f"pcd.{k}"] = be.to_host(v)
-        arrays["data.mean"] = self.data_mean_
-        if layer.standardizer is not None:
-            arrays.update(layer.standardizer.state())
-        return meta, arrays
-
-    def save(self, path: Any) -> Any:
-        """Write a checkpoint (``.npz``, no pickle, atomic) and return its path."""
-        meta, arrays = self.checkpoint_state()
-        return write_checkpoint(path, meta, arrays)
-
-    @classmethod
-    def from_checkpoint_state(cls, meta: dict, arrays: dict, device: str = "auto") -> RBM:
-        """Rebuild a fitted RBM from :meth:`checkpoint_state` output (validated).
-
-        Raises
-        ------
-        CheckpointError
-            When the content is inconsistent.
-        """
-        config = dict(need(meta, "config", dict))
-        unit_cfg = need(meta, "unit", dict)
-        try:
-            rbm = cls(**config)
-        except TypeError as e:
-            raise CheckpointError(f"checkpoint config has unknown keys: {e}") from e
-        rbm.device = device
-        rbm._restore(meta, arrays, unit_cfg)
-        return rbm
-
-    def _restore(self, meta: dict, arrays: dict, unit_cfg: dict) -> None:
-        """Rebuild fitted state from validated checkpoint content.
-
-        The fitted structure (visible unit, ``n_hidden``) comes from the checkpoint's
-        ``unit`` and ``n_hidden``, the hyperparameters from its ``config``: they differ
-        when ``set_params`` changed them after ``fit`` (the change applies at the next
-        ``fit``, in memory and after loading alike).
-        """
-        _, optimizer, estimator = self._validate_params()
-        try:
-            unit = make_unit(unit_cfg)
-        except (ConfigError, TypeError) as e:
-            raise CheckpointError(f"checkpoint unit {unit_cfg!r} is invalid: {e}") from e
-        if unit.config() != unit_cfg:
-            raise CheckpointError(f"checkpoint unit {unit_cfg!r} is invalid.")
-        V = need(meta, "n_visible", int)
-        H = need(meta, "n_hidden", int)
-        if V < 1 or H < 1:
-            raise CheckpointError(f"checkpoint sizes are inconsistent: V={V}, H={H}.")
-        epoch = need(meta, "epoch", int)
-        n_updates = need(meta, "n_updates", int)
-        if epoch < 0 or n_updates < 0:
-            raise CheckpointError("checkpoint epoch/n_updates must be >= 0.")
-        history = need(meta, "history", list)
-        rng = need(meta, "rng", dict)
-        be = get_backend(self.device, self.dtype)
-        model = RBMModel([("visible", unit, V)], H, be)
-        expected = {"weights": (V, H), "visible_bias": (V,), "hidden_bias": (H,)}
-        if unit.learns_sigma:
-            expected["log_sigma"] = (V,)
-        allowed = {f"params.{k}" for k in expected} | {"data.mean"}
-        params = {k: need_array(arrays, f"params.{k}", s) for k, s in expected.items()}
-        model.set_params(params)
-        opt = {}
-        for k, s in expected.items():
-            key = f"optim.velocity.{k}"
-            if key in arrays:
-                opt[f"velocity.{k}"] = need_array(arrays, key, s)
-                allowed.add(key)
-        if opt and len(opt) != len(expected):
-            raise CheckpointError("checkpoint optimiser state is incomplete.")
-        if "optim.q" in arrays:
-            opt["q"] = need_array(arrays, "optim.q", (H,))
-            allowed.add("optim.q")
-        optimizer.load_state(opt, be, n_updates)
-        pcd = {}
-        if "pcd.chains" in arrays:
-            if not estimator.persistent:
-                raise CheckpointError("checkpoint has PCD chains but persistent=False.")
-            ch = arrays["pcd.chains"]
-            if ch.ndim != 2:
-                raise CheckpointError("checkpoint PCD chains must be 2-D.")
-            pcd["chains"] = need_array(arrays, "pcd.chains", (ch.shape[0], H))
-            allowed.add("pcd.chains")
-            if "pcd.chain_length" in arrays:
-                pcd["chain_length"] = need_array(arrays, "pcd.chain_length", (ch.shape[0],))
-                allowed.add("pcd.chain_length")
-            estimator.load_state(pcd, be)
-        self.data_mean_ = need_array(arrays, "data.mean", (V,)).astype(np.float64)
-        self._resolve_lr(optimizer, unit)
-        for attr in ("mean_", "scale_"):
-            if hasattr(self, attr):
-                delattr(self, attr)
-        if unit.name == "gaussian":
-            self.mean_ = need_array(arrays, "data.standardize_mean", (V,)).astype(np.float64)
-            self.scale_ = need_array(arrays, "data.standardize_scale", (V,)).astype(np.float64)
-            if np.any(self.scale_ <= 0):
-                raise CheckpointError("checkpoint standardisation scale must be positive.")
-            allowed |= {"data.standardize_mean", "data.standardize_scale"}
-        check_no_extra(arrays, allowed)
-        self.rng_shuffle_ = rng_from_json(rng.get("shuffle"))
-        if be.name == "numpy":
-            self.rng_sample_ = rng_from_json(rng.get("sample"))
-        else:
-            seed = make_streams(self.random_state, 3)[2]
-            self.rng_sample_ = be.generator(seed)
-            logger.warning("GPU sampling stream re-seeded after load: resume is not bitwise.")
-        self.n_features_in_ = V
-        self.unit_ = unit
-        self.model_ = model
-        self.optimizer_ = optimizer
-        self.estimator_ = estimator
-        self.epoch_ = epoch
-        self.history_ = [dict(r) for r in history if isinstance(r, dict)]
-
-    # pickling goes through the checkpoint representation (no device objects)
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        if self._is_fitted():
-            meta, arrays = self.checkpoint_state()
-            for k in (
-                "model_",
-                "optimizer_",
-                "estimator_",
-                "rng_shuffle_",
-                "rng_sample_",
-                "unit_",
-                "data_mean_",
-                "mean_",
-                "scale_",
-                "history_",
-                "epoch_",
-                "n_features_in_",
-            ):
-                state.pop(k, None)
-            state["_boltz_state"] = (meta, arrays)
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        packed = state.pop("_boltz_state", None)
-        self.__dict__.update(state)
-        if packed is not None:
-            meta, arrays = packed
-            device = self.device
-            self._restore(meta, arrays, meta["unit"])
-            self.device = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -243,20 +243,21 @@ class Trainer:
         order = self.shuffle_rng.permutation(n)
         red = current()
         rng = self.sample_rng
+        local_chains = None  # this process's share of the PCD chains (data-parallel)
         if red is not None:
             rng = SlicedGenerator(self.sample_rng, red.rank)
             if self.estimator.persistent:
-                total = getattr(self.estimator, "n_chains_global", None) or self.estimator.n_chains
-                total = total or self.batch_size
-                self.estimator.n_chains_global = total
+                total = self.estimator.n_chains or self.batch_size
                 sizes = [len(p) for p in np.array_split(np.arange(total), red.world)]
-                self.estimator.n_chains = sizes[red.rank]
+                local_chains = sizes[red.rank]
                 rng.set_split(sizes, key="chains")
         for idx in iter_batches(n, self.batch_size, order):
             if red is not None:
                 idx, sizes = red.split(idx)
                 rng.set_split(sizes)
             v0 = self.preprocess(take_rows(X, idx))
+            if local_chains is not None and self.estimator.chains is None:
+                self.estimator.init_chains(self.model, v0, rng, local_chains)
             phases = self.estimator.phases(self.model, v0, rng)
             self.optimizer.step(self.model, phases, epoch, reducer=red)
             if bar is not None:

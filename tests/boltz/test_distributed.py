@@ -49,9 +49,18 @@ def _worker(rank: int, world: int, port: int, kind: str, out: str) -> None:
 
     bd.init("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     kw, X = _config(kind)
+    rbm = boltz.RBM(**kw)
+    before = rbm.get_params()
     with bd.data_parallel():
-        rbm = boltz.RBM(**kw).fit(X)
+        rbm.fit(X)
     np.save(f"{out}.{rank}.npy", rbm.weights_)
+    unchanged = rbm.get_params() == before
+    if kw.get("persistent"):  # the chains are split, the estimator's n_chains is not rewritten
+        n_local = len(np.array_split(np.arange(kw["n_chains"]), world)[rank])
+        unchanged &= rbm.estimator_.n_chains == kw["n_chains"]
+        unchanged &= rbm.estimator_.chains.shape[0] == n_local
+        unchanged &= not hasattr(rbm.estimator_, "n_chains_global")
+    np.save(f"{out}.{rank}.params.npy", np.array(unchanged))
     torch.distributed.destroy_process_group()
 
 
@@ -66,6 +75,7 @@ def test_two_processes_equal_one(tmp_path, kind):
     )
     w0, w1 = np.load(f"{out}.0.npy"), np.load(f"{out}.1.npy")
     np.testing.assert_array_equal(w0, w1)  # identical parameters on every rank
+    assert np.load(f"{out}.0.params.npy") and np.load(f"{out}.1.params.npy")  # fit sets no params
     kw, X = _config(kind)
     single = boltz.RBM(**kw).fit(X).weights_
     np.testing.assert_allclose(w0, single, atol=2e-5)

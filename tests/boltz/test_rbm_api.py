@@ -499,3 +499,19 @@ def test_softmax_sampling_of_long_documents_is_linear_in_vocabulary():
     # a short batch keeps the exact inverse-CDF path: same counts per row
     small = be.multinomial(rng, np.array([3.0, 2.0, 0.0]), probs)
     np.testing.assert_array_equal(small.sum(axis=1), [3.0, 2.0, 0.0])
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"persistent": True}, {"persistent": True, "n_chains": 7, "k": 2}]
+)
+def test_fit_changes_no_hyperparameter(kw):
+    """fit keeps the effective settings (auto learning rate, PCD chains) in fitted state."""
+    X = (np.random.default_rng(0).random((50, 8)) > 0.5).astype(np.float32)
+    r = _rbm(epochs=2, batch_size=10, **kw)
+    before = r.get_params()
+    r.fit(X)
+    assert r.get_params() == before
+    assert r.learning_rate == "auto" and r.learning_rate_ > 0
+    if kw:
+        assert r.estimator_.n_chains == kw.get("n_chains")
+        assert r.estimator_.chains.shape[0] == kw.get("n_chains", 10)
