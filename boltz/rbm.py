@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -29,7 +29,14 @@ from .model import RBMModel
 from .optim import SGD
 from .rbm_checkpoint import CheckpointMixin
 from .rbm_likelihood import LikelihoodMixin
-from .rbm_params import AUTO_LEARNING_RATE, auto_learning_rate, check_int, check_params, rbm_config
+from .rbm_params import (
+    AUTO_LEARNING_RATE,
+    RBM_CONSTRAINTS,
+    auto_learning_rate,
+    check_int,
+    check_params,
+    rbm_config,
+)
 from .trainer import Trainer, iter_batches, take_rows
 from .units import VisibleUnit, make_unit
 from .validation import check_data, chunk_rows
@@ -146,6 +153,9 @@ class RBM(LikelihoodMixin, CheckpointMixin, TransformerMixin, BaseEstimator):
     >>> rbm.transform(X).shape
     (100, 8)
     """
+
+    #: What each hyperparameter may be (:func:`boltz.constraints.validate_params`).
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = RBM_CONSTRAINTS
 
     def __init__(
         self,

@@ -9,22 +9,26 @@ to, and :func:`rbm_config` the parameters as checkpoint ``config`` data.
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any
 
 import numpy as np
 
-from .backend import resolve_dtype
 from .checkpoint import clean_json
-from .devices import parse_device
+from .constraints import Interval, Options, SequenceOf, validate_params
 from .errors import ConfigError
 from .gradients import CD, make_estimator
 from .optim import SGD
-from .progress import check_progress
 from .units import VisibleUnit, make_unit
 
-__all__ = ["AUTO_LEARNING_RATE", "auto_learning_rate", "check_int", "check_params", "rbm_config"]
+__all__ = [
+    "AUTO_LEARNING_RATE",
+    "RBM_CONSTRAINTS",
+    "auto_learning_rate",
+    "check_int",
+    "check_params",
+    "rbm_config",
+]
 
 #: ``learning_rate="auto"``: the step per unit type; the softmax one is divided by
 #: the mean training document length.
@@ -73,6 +77,35 @@ def rbm_config(rbm: Any) -> dict[str, Any]:
     rs = params.get("random_state")
     params["random_state"] = int(rs) if isinstance(rs, (int, np.integer)) else None
     return clean_json(params)
+
+
+_COUNT = [Interval(int, 1, None)]
+
+#: What each :class:`boltz.RBM` hyperparameter may be (:mod:`boltz.constraints`); the
+#: optimiser's numbers (learning rate, momentum, decay, sparsity) are checked by
+#: :class:`boltz.optim.SGD` and the visible unit by :func:`boltz.units.make_unit`, both
+#: with the same vocabulary; :func:`check_params` adds the rules that tie parameters
+#: together.
+RBM_CONSTRAINTS: dict[str, list[Any]] = {
+    "n_hidden": _COUNT,
+    "learn_sigma": ["boolean"],
+    "k": _COUNT,
+    "persistent": ["boolean"],
+    "n_chains": [None, *_COUNT],
+    "sample_visible": [Options("auto"), "boolean"],
+    "batch_size": _COUNT,
+    "epochs": [Interval(int, 0, None)],
+    "monitor_size": [Interval(int, 0, None)],
+    "monitor": [Options("auto", "full")],
+    "ais_every": [Interval(int, 0, None)],
+    "init_scale": [Interval(float, 0, None, closed="neither")],
+    "device": ["device"],
+    "dtype": ["dtype"],
+    "progress": ["progress"],
+    "callbacks": [None, SequenceOf("callable")],
+    "checkpoint_every": _COUNT,
+    "warm_start": ["boolean"],
+}
 
 
 def check_int(name: str, value: Any, lo: int, allow_none: bool = False) -> None:
@@ -146,28 +179,10 @@ def check_params(rbm: Any) -> tuple[VisibleUnit, SGD, CD]:
     ConfigError
         For the first invalid parameter or combination.
     """
-    check_int("n_hidden", rbm.n_hidden, 1)
-    check_int("k", rbm.k, 1)
-    check_int("n_chains", rbm.n_chains, 1, allow_none=True)
-    check_int("batch_size", rbm.batch_size, 1)
-    check_int("epochs", rbm.epochs, 0)
-    check_int("monitor_size", rbm.monitor_size, 0)
-    check_int("ais_every", rbm.ais_every, 0)
-    if rbm.monitor not in ("auto", "full"):
-        raise ConfigError(f"monitor must be 'auto' or 'full'; got {rbm.monitor!r}.")
-    check_int("checkpoint_every", rbm.checkpoint_every, 1)
-    if not (isinstance(rbm.init_scale, numbers.Real) and 0 < rbm.init_scale < math.inf):
-        raise ConfigError(f"init_scale must be a positive number; got {rbm.init_scale!r}.")
-    check_progress(rbm.progress)
-    resolve_dtype(rbm.dtype)
-    parse_device(rbm.device)
+    validate_params(rbm, RBM_CONSTRAINTS)
     unit = make_unit(rbm.visible, learn_sigma=rbm.learn_sigma)
     if rbm.learn_sigma and unit.name != "gaussian":
         raise ConfigError("learn_sigma=True needs visible='gaussian'.")
-    if rbm.sample_visible not in ("auto", True, False):
-        raise ConfigError(
-            f"sample_visible must be 'auto', True or False; got {rbm.sample_visible!r}."
-        )
     if rbm.sample_visible == "auto":
         sample = unit.name == "softmax" or bool(rbm.learn_sigma)
     else:

@@ -515,3 +515,45 @@ def test_fit_changes_no_hyperparameter(kw):
     if kw:
         assert r.estimator_.n_chains == kw.get("n_chains")
         assert r.estimator_.chains.shape[0] == kw.get("n_chains", 10)
+
+
+def test_the_constraint_table_covers_the_rbm_parameters():
+    """Every hyperparameter is in RBM's constraint table or checked where it is used
+    (SGD for the optimiser's numbers, make_unit for visible, random_state by NumPy)."""
+    import inspect
+
+    from boltz.rbm_params import RBM_CONSTRAINTS
+
+    params = set(inspect.signature(boltz.RBM.__init__).parameters) - {"self"}
+    delegated = {
+        "visible",
+        "learning_rate",
+        "lr_decay",
+        "momentum",
+        "final_momentum",
+        "momentum_epochs",
+        "weight_decay",
+        "sparsity_target",
+        "sparsity_decay",
+        "sparsity_cost",
+        "checkpoint",
+        "random_state",
+    }
+    assert set(RBM_CONSTRAINTS) | delegated == params
+    assert boltz.RBM._parameter_constraints is RBM_CONSTRAINTS
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [
+        ({"persistent": "yes"}, r"persistent must be a bool"),
+        ({"sample_visible": "always"}, r"sample_visible must be 'auto' or a bool"),
+        ({"init_scale": 0.0}, r"init_scale must be a number > 0"),
+        ({"callbacks": [1]}, r"callbacks must be None or"),
+        ({"monitor": "some"}, r"monitor must be 'auto' or 'full'"),
+    ],
+)
+def test_constraint_errors_name_the_parameter(kw, match):
+    X = np.zeros((4, 3), np.float32)
+    with pytest.raises(ConfigError, match=match):
+        boltz.RBM(n_hidden=2, epochs=1, progress=False, **kw).fit(X)
