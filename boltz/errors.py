@@ -18,6 +18,7 @@ __all__ = [
     "DataTypeError",
     "DeviceError",
     "DivergenceError",
+    "MissingDependencyError",
     "NotFittedError",
 ]
 
@@ -58,6 +59,10 @@ class DivergenceError(BoltzError, FloatingPointError):
 
 class DeviceError(BoltzError, RuntimeError):
     """The requested compute device is not available."""
+
+
+class MissingDependencyError(BoltzError, ModuleNotFoundError):
+    """An optional dependency is not installed; the message names the extra to install."""
 
 
 class NotFittedError(BoltzError, _SkNotFitted):

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from . import extras  # noqa: F401  (a clear error naming the extra when torch is missing)
+
 __all__ = ["baselines", "metrics", "models", "to_torch", "unroll"]
 
 _LAZY_FUNCS = {"to_torch": "bridge.export", "unroll": "bridge.export"}

@@ -275,7 +275,7 @@ def test_metrics_reject_bad_input():
 
 # ------------------------------------------------------------------------ recipes --data
 def _recipes() -> list[str]:
-    from boltz.cli import RECIPES
+    from recipes.cli import RECIPES
 
     # demo and rbm-digits run on scikit-learn's embedded digits and take no --data
     return sorted(name for name in RECIPES if name not in ("demo", "rbm-digits"))
@@ -284,7 +284,7 @@ def _recipes() -> list[str]:
 @pytest.mark.parametrize("recipe", _recipes())
 def test_recipe_with_missing_data_fails_in_one_line(recipe, tmp_path, capsys):
     """Every recipe the CLI offers: a --data path that does not exist is exit 1, one line."""
-    from boltz.cli import main as cli
+    from recipes.cli import main as cli
 
     argv = [recipe]
     if recipe == "pretrain":
@@ -303,7 +303,7 @@ def test_python_m_recipe_with_missing_data_exits_1_with_one_line(recipe, tmp_pat
     import subprocess
     import sys
 
-    from boltz.cli import RECIPES
+    from recipes.cli import RECIPES
 
     argv = [sys.executable, "-m", RECIPES[recipe][0]]
     if recipe == "pretrain":

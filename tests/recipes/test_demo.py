@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import boltz
-from boltz.cli import main as cli
+from recipes.cli import main as cli
 
 
 def test_demo_smoke(tmp_path):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 
 import boltz
-from boltz.cli import main as cli
+from recipes.cli import main as cli
 
 
 def _paired(n=120):

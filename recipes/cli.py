@@ -66,7 +66,7 @@ def _info_paths(path: str) -> list[str]:
     """A checkpoint file, or every checkpoint in a model directory (e.g. ``HRL.save``)."""
     from pathlib import Path
 
-    from .atomic import is_temporary
+    from boltz.atomic import is_temporary
 
     p = Path(path)
     if not p.is_dir():
@@ -88,7 +88,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(("\n" if i else "") + f"== {path}")
             cmd_info(argparse.Namespace(checkpoint=path, json=args.json))
         return 0
-    from .checkpoint import read_checkpoint
+    from boltz.checkpoint import read_checkpoint
 
     meta, arrays = read_checkpoint(paths[0])
     if meta.get("library") == "bridge.models":
@@ -133,7 +133,7 @@ def _print_info(out: dict[str, Any], as_json: bool) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from . import load
+    from boltz import load
 
     model = load(args.checkpoint, device="cpu")
     name = type(model).__name__
@@ -173,7 +173,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
             ax.plot(s, lw=0.5)
     fig.savefig(args.out, dpi=100, bbox_inches="tight")
     plt.close(fig)
-    logging.getLogger("boltz.cli").info("wrote %s (%d samples)", args.out, n)
+    logging.getLogger("recipes.cli").info("wrote %s (%d samples)", args.out, n)
     return 0
 
 
@@ -189,7 +189,7 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._version import __version__
+    from boltz._version import __version__
 
     p = argparse.ArgumentParser(
         prog="boltz", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
