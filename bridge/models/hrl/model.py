@@ -19,9 +19,9 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from boltz.errors import CheckpointError, ConfigError, DataError, DataTypeError
+from boltz.errors import CheckpointError, ConfigError, DataError
 
-from ...base import MultiViewModel, validate_labels
+from ...base import MultiViewModel
 from .._validation import (
     check_activation,
     check_float,
@@ -33,10 +33,10 @@ from .._validation import (
 from .checkpoint import load_hrl, save_hrl
 from .fingerprint import fingerprint
 from .networks import ff_embedding, to_numpy
-from .split import stratified_split
+from .split import hold_out
 from .stage1 import DEFAULT_VISIBLE, HRLStage1
 from .stages import fit_baes, fit_ff, fit_joint_ae, reuse_stage, stage_keys, stage_seed
-from .validation import check_hrl_views, check_unit, per_view
+from .validation import check_fit_data, check_hrl_views, check_two_views, check_unit, per_view
 from .variants import MUTUAL_FROM, VARIANTS, Variant, get_variant
 
 __all__ = ["HRL"]
@@ -288,22 +288,7 @@ class HRL(MultiViewModel):
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
             delattr(self, attr)
         self._check_params()
-        if not isinstance(views, Mapping):
-            raise DataTypeError(
-                "views must be a dict mapping view names to 2-D arrays, e.g. "
-                f"{{'image': X_img, 'text': X_txt}}; got {type(views).__name__}."
-            )
-        bad = [k for k in views if not isinstance(k, str)]
-        if bad:
-            raise DataTypeError(
-                f"views must have string keys (view names); got {bad[0]!r} of type "
-                f"{type(bad[0]).__name__}."
-            )
-        if len(views) != 2:
-            raise DataError(
-                f"HRL needs exactly two views {{name: array}} (e.g. image and text); got "
-                f"{list(views)}."
-            )
+        check_two_views(views)
         names = list(views)
         stage1 = self.stage1
         if stage1 is not None:
@@ -318,45 +303,12 @@ class HRL(MultiViewModel):
                 k: check_unit(u, k)
                 for k, u in per_view(self.visible, names, "visible", DEFAULT_VISIBLE).items()
             }
-        V = check_hrl_views(views, units, fitted=names)
-        n = next(iter(V.values())).shape[0]
-        if y is None:
-            raise DataError("HRL is supervised: pass the class labels y (one per training pair).")
-        Y = validate_labels(y, n)
-        if Y.ndim != 1:
-            raise DataError(f"y must be 1-D class labels of shape ({n},); got shape {Y.shape}.")
+        V, Y, V_val, Y_val = check_fit_data(views, y, views_val, y_val, units)
         nfeat = {k: int(X.shape[1]) for k, X in V.items()}
-        if views_val is not None:
-            V_val = check_hrl_views(
-                views_val, units, fitted=names, n_features=nfeat, name="views_val"
-            )
-            n_val = next(iter(V_val.values())).shape[0]
-            if y_val is None:
-                raise DataError("views_val was given without y_val; pass both or neither.")
-            Y_val = validate_labels(y_val, n_val, name="y_val")
-            if Y_val.ndim != 1:
-                raise DataError(f"y_val must be 1-D class labels; got shape {Y_val.shape}.")
-        elif y_val is not None:
-            raise DataError("y_val was given without views_val; pass both or neither.")
         seed = resolve_seed(self.random_state)
-        classes = np.unique(Y)
-        if len(classes) < 2:
-            raise DataError(f"y must hold at least two classes; got {classes.tolist()}.")
-        y_idx = np.searchsorted(classes, Y)
-        if views_val is None:
-            tr, va = stratified_split(
-                y_idx, float(self.validation_fraction), stage_seed(seed, "split")
-            )
-            V_val = {k: X[va] for k, X in V.items()}
-            V = {k: X[tr] for k, X in V.items()}
-            yv_idx, y_idx = y_idx[va], y_idx[tr]
-        else:
-            unknown = ~np.isin(Y_val, classes)
-            if unknown.any():
-                raise DataError(
-                    f"y_val has labels not seen in y: {np.unique(Y_val[unknown]).tolist()[:5]}."
-                )
-            yv_idx = np.searchsorted(classes, Y_val)
+        classes, V, y_idx, V_val, yv_idx = hold_out(
+            V, Y, V_val, Y_val, float(self.validation_fraction), stage_seed(seed, "split")
+        )
 
         if stage1 is None:
             stage1 = HRLStage1(

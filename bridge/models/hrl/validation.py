@@ -11,9 +11,16 @@ import scipy.sparse as sp
 
 from boltz.errors import ConfigError, DataError, DataTypeError
 
-from ...base import validate_views
+from ...base import validate_labels, validate_views
 
-__all__ = ["UNITS", "check_hrl_views", "check_unit", "per_view"]
+__all__ = [
+    "UNITS",
+    "check_fit_data",
+    "check_hrl_views",
+    "check_two_views",
+    "check_unit",
+    "per_view",
+]
 
 #: The visible unit types of a view's bottom RBM.
 UNITS = ("gaussian", "softmax", "bernoulli")
@@ -137,3 +144,84 @@ def check_hrl_views(
         if unit == "bernoulli" and data.size and (data.min() < 0 or data.max() > 1):
             raise DataError(f"{name}[{k!r}] is a 'bernoulli' view; its values must lie in [0, 1].")
     return {k: out[k] for k in views}
+
+
+def check_two_views(views: Any) -> None:
+    """Refuse anything but a dict of exactly two views with string keys (``HRL.fit``).
+
+    Raises
+    ------
+    DataTypeError
+        Not a dict, or a key that is not a string.
+    DataError
+        Not exactly two views.
+    """
+    if not isinstance(views, Mapping):
+        raise DataTypeError(
+            "views must be a dict mapping view names to 2-D arrays, e.g. "
+            f"{{'image': X_img, 'text': X_txt}}; got {type(views).__name__}."
+        )
+    bad = [k for k in views if not isinstance(k, str)]
+    if bad:
+        raise DataTypeError(
+            f"views must have string keys (view names); got {bad[0]!r} of type "
+            f"{type(bad[0]).__name__}."
+        )
+    if len(views) != 2:
+        raise DataError(
+            f"HRL needs exactly two views {{name: array}} (e.g. image and text); got {list(views)}."
+        )
+
+
+def check_fit_data(
+    views: Mapping[str, Any],
+    y: Any,
+    views_val: Mapping[str, Any] | None,
+    y_val: Any,
+    units: Mapping[str, str],
+) -> tuple[dict[str, Any], np.ndarray, dict[str, Any] | None, np.ndarray | None]:
+    """Validate the arguments of ``HRL.fit``: paired views with 1-D labels, optionally
+    validation pairs with theirs.
+
+    Parameters
+    ----------
+    views : dict[str, array-like or CSR], (n_samples, n_features_v)
+    y : array-like of shape (n_samples,)
+    views_val : dict or None
+        The same views, (n_val, n_features_v).
+    y_val : array-like of shape (n_val,) or None
+        Required with ``views_val``, refused without.
+    units : Mapping[str, str]
+        Visible unit type per view.
+
+    Returns
+    -------
+    V, Y, V_val, Y_val
+        As :func:`check_hrl_views` and :func:`bridge.base.validate_labels` return them
+        (``V_val`` and ``Y_val`` None without ``views_val``).
+
+    Raises
+    ------
+    DataError, DataTypeError
+    """
+    names = list(views)
+    V = check_hrl_views(views, units, fitted=names)
+    n = next(iter(V.values())).shape[0]
+    if y is None:
+        raise DataError("HRL is supervised: pass the class labels y (one per training pair).")
+    Y = validate_labels(y, n)
+    if Y.ndim != 1:
+        raise DataError(f"y must be 1-D class labels of shape ({n},); got shape {Y.shape}.")
+    nfeat = {k: int(X.shape[1]) for k, X in V.items()}
+    V_val = Y_val = None
+    if views_val is not None:
+        V_val = check_hrl_views(views_val, units, fitted=names, n_features=nfeat, name="views_val")
+        n_val = next(iter(V_val.values())).shape[0]
+        if y_val is None:
+            raise DataError("views_val was given without y_val; pass both or neither.")
+        Y_val = validate_labels(y_val, n_val, name="y_val")
+        if Y_val.ndim != 1:
+            raise DataError(f"y_val must be 1-D class labels; got shape {Y_val.shape}.")
+    elif y_val is not None:
+        raise DataError("y_val was given without views_val; pass both or neither.")
+    return V, Y, V_val, Y_val
