@@ -3,6 +3,12 @@
 See :mod:`bridge.models.hrl` for the model.  The torch stages are trained in
 :mod:`~bridge.models.hrl.stages`, the checkpoint format is in
 :mod:`~bridge.models.hrl.checkpoint`, the variants in :mod:`~bridge.models.hrl.variants`.
+
+HRL is not a :class:`bridge.models._torch_model.TorchMultiViewModel`: that template
+builds one network from a spec known before training, seeds it once and saves it to
+one file, while HRL trains up to four networks in sequence, each seeded on its own and
+copyable from another fitted model (``reuse``), keeps a number of BAE levels chosen
+after training, takes CSR word counts, sits on a boltz step 1 and saves a directory.
 """
 
 from __future__ import annotations
