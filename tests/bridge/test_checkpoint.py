@@ -203,7 +203,7 @@ def test_hrl_save_failing_midway_keeps_the_old_model(tmp_path, hrl_pair, views, 
     a, b = hrl_pair
     d = a.save(tmp_path / "m")
     za = a.transform(views[0])["image"]
-    import bridge.models.hrl as hrl_mod
+    import bridge.models.hrl.checkpoint as hrl_mod
 
     real = hrl_mod.write_container
 

@@ -1,4 +1,4 @@
-"""HRL (bridge.models.hrl) on synthetic paired views with class structure, tiny sizes."""
+"""HRL (bridge.models.hrl.model) on synthetic paired views with class structure, tiny sizes."""
 
 from __future__ import annotations
 
@@ -8,62 +8,9 @@ import scipy.sparse as sp
 
 from boltz.errors import ConfigError, DataError, DataTypeError, NotFittedError
 from bridge.metrics import cross_modal_map
-from bridge.models.hrl import HRL, VARIANTS, HRLStage1, check_hrl_views
-from bridge.synthetic import make_paired_views
+from bridge.models.hrl import HRL, HRLStage1
 
-N_CLASSES = 4
-TINY_STAGE1 = dict(
-    friendly_hidden=(24, 16),
-    mutual_hidden=(24, 16),
-    joint_hidden=24,
-    epochs=10,
-    batch_size=32,
-    learning_rate={"gaussian": 0.01, "softmax": 0.003},
-)
-TINY = dict(
-    joint_ae_hidden=24, ff_hidden=(24, 24), n_bae_max=2, epochs=8, patience=4, batch_size=16
-)
-
-
-def _data():
-    views, y = make_paired_views(
-        400, dims=(16, 24), n_classes=N_CLASSES, noise=0.5, random_state=3, names=("image", "text")
-    )
-    rng = np.random.default_rng(0)
-    # the text view as word counts (replicated-softmax pathway)
-    views["text"] = rng.poisson(np.exp(np.clip(views["text"], -3, 3) / 2)).astype(np.float64)
-    parts = {"train": slice(0, 240), "val": slice(240, 300), "test": slice(300, 400)}
-    return {k: ({v: x[s] for v, x in views.items()}, y[s]) for k, s in parts.items()}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One BLAS and torch thread: tiny models on a shared machine run faster so."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return _data()
-
-
-@pytest.fixture(scope="module")
-def stage1(data):
-    V, _ = data["train"]
-    return HRLStage1(**TINY_STAGE1, random_state=0).fit(V)
-
-
-@pytest.fixture(scope="module")
-def fitted(data, stage1):
-    (V, y), (Vv, yv) = data["train"], data["val"]
-    return HRL(stage1=stage1, **TINY, random_state=0).fit(V, y, Vv, yv)
+from .tiny import TINY
 
 
 def test_fit_transform_shapes_and_single_views(data, fitted):
@@ -99,34 +46,6 @@ def test_n_bae_chosen_on_validation(data, fitted):
     Vv, yv = data["val"]
     got = cross_modal_map(fitted.transform(Vv), yv)["average"]
     assert got == pytest.approx(fitted.bae_val_map_[fitted.n_bae_ - 1], abs=1e-5)
-
-
-def test_every_variant_runs_and_reuse_is_exact(data, stage1, fitted):
-    (V, y), (Vv, yv), (Vt, _) = data["train"], data["val"], data["test"]
-    widths = {}
-    for v in VARIANTS:
-        m = HRL(variant=v, stage1=stage1, **TINY, reuse=fitted, random_state=0).fit(V, y, Vv, yv)
-        Z = m.transform(Vt)
-        assert all(np.isfinite(z).all() for z in Z.values())
-        widths[v] = m.n_components_
-        assert (m.joint_ae_ is not None) == (v in ("hrl", "joint", "no_bae", "no_ff", "no_ff_bae"))
-        assert (m.ff_ is not None) == (v in ("hrl", "joint", "no_bae", "no_srbm", "no_mdbn"))
-        assert (m.n_bae_ > 0) == (v in ("hrl", "joint", "no_ff", "no_srbm", "no_mdbn"))
-        if v == "hrl":
-            # everything reused: the same model
-            np.testing.assert_array_equal(Z["image"], fitted.transform(Vt)["image"])
-    assert widths["no_bae"] == N_CLASSES  # class posteriors
-    assert widths["no_ff_bae"] == 24  # joint-AE codes
-    # a reused stage is bitwise the stage a fresh fit trains
-    fresh = HRL(variant="no_bae", stage1=stage1, **TINY, random_state=0).fit(V, y, Vv, yv)
-    reused = HRL(variant="no_bae", stage1=stage1, **TINY, reuse=fitted, random_state=0)
-    reused.fit(V, y, Vv, yv)
-    for k in ("image", "text"):
-        np.testing.assert_array_equal(fresh.transform(Vt)[k], reused.transform(Vt)[k])
-    # with different data nothing is reused
-    other = HRL(variant="no_bae", stage1=stage1, **TINY, reuse=fitted, random_state=0)
-    other.fit(V, y, {k: x[:50] for k, x in Vv.items()}, yv[:50])
-    assert other.stage_keys_["ff"] != fitted.stage_keys_["ff"]
 
 
 def test_same_seed_same_embeddings_and_seed_matters(data):
@@ -213,8 +132,6 @@ def test_bad_input_is_a_clear_error(data, fitted, stage1):
         fitted.transform({"image": Vt["image"][:, :-1]})
     with pytest.raises(DataTypeError, match="sparse"):
         fitted.transform({"image": sp.csr_matrix(Vt["image"])})
-    with pytest.raises(DataError, match="negative"):
-        check_hrl_views({"text": -Vt["text"]}, {"text": "softmax"}, allow_subset=True)
     with pytest.raises(ConfigError, match="variant"):
         HRL(variant="nope", stage1=stage1).fit(V, y)
     with pytest.raises(ConfigError, match="visible"):

@@ -1,4 +1,7 @@
-"""HRL(mutual_from="pair"): the paper's literal eqs. 12-13, a leaking diagnostic."""
+"""HRL(mutual_from="pair"): the paper's literal eqs. 12-13, a leaking diagnostic.
+
+The data, ``stage1`` and one-thread fixtures are in ``conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -6,32 +9,9 @@ import numpy as np
 import pytest
 
 from boltz.errors import ConfigError, DataError
-from bridge.models.hrl import HRL, HRLStage1
+from bridge.models.hrl import HRL
 
-from .test_hrl import TINY, TINY_STAGE1, _data
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        yield
-    torch.set_num_threads(n)
-
-
-@pytest.fixture(scope="module")
-def data():
-    return _data()
-
-
-@pytest.fixture(scope="module")
-def stage1(data):
-    V, _ = data["train"]
-    return HRLStage1(**TINY_STAGE1, random_state=0).fit(V)
+from .tiny import TINY
 
 
 @pytest.fixture(scope="module")

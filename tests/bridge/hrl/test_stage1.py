@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bridge.models.hrl import HRLStage1
 
-from .test_hrl import TINY_STAGE1, _data
+from .tiny import TINY_STAGE1, make_data
 
 
 @pytest.fixture(scope="module")
 def views():
-    return _data()["train"][0]
+    return make_data()["train"][0]
 
 
 def test_joint_training_is_passed_to_the_multimodal_dbn(views):
@@ -29,3 +30,14 @@ def test_auto_learning_rate_reaches_the_rbms(views):
     assert upper.learning_rate == "auto" and upper.learning_rate_ == pytest.approx(0.01)
     # the bottom layers keep RBM_DEFAULTS
     assert st.srbm_["image"].layers_[0].learning_rate == 0.001
+
+
+def test_features_are_cached_per_input_content(data, stage1):
+    Vt, _ = data["test"]
+    a = stage1.features(Vt, pair=True)
+    b = stage1.features({k: x.copy() for k, x in Vt.items()}, pair=True)
+    for part in ("friendly", "mutual"):
+        assert all(b[part][k] is a[part][k] for k in Vt)
+    assert b["pair"] is a["pair"]
+    shifted = stage1.features({"image": Vt["image"] + 1.0})
+    assert not np.array_equal(shifted["friendly"]["image"], a["friendly"]["image"])
