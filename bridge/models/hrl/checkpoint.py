@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from torch import nn
@@ -25,13 +25,11 @@ from boltz.checkpoint import need
 from boltz.container import CONTENT_ERRORS, files_manifest, verify_files, write_container
 from boltz.errors import CheckpointError, ConfigError
 
+from ...base import MultiViewModel  # annotations: the HRL (model.py imports this module)
 from .._checkpoint import build_checked, header, need_views, read_index, state_arrays, sub_tensors
 from .._validation import check_hidden, resolve_device
 from .networks import BimodalLayer, FeedForward, JointAutoencoder
 from .stage1 import HRLStage1
-
-if TYPE_CHECKING:
-    from .model import HRL
 
 __all__ = ["load_hrl", "save_hrl"]
 
@@ -41,7 +39,7 @@ def hrl_file(name: str) -> bool:
     return name in ("hrl.npz", "hrl.pt", "stage1")
 
 
-def save_hrl(model: HRL, directory: str | os.PathLike) -> Path:
+def save_hrl(model: MultiViewModel, directory: str | os.PathLike) -> Path:
     """Write the fitted ``model`` into ``directory`` (the layout of :meth:`HRL.save`)."""
     model._check_fitted()
     d = Path(directory)
@@ -84,7 +82,9 @@ def save_hrl(model: HRL, directory: str | os.PathLike) -> Path:
     return d
 
 
-def load_hrl(cls: type[HRL], directory: str | os.PathLike, device: str = "cpu") -> HRL:
+def load_hrl(
+    cls: type[MultiViewModel], directory: str | os.PathLike, device: str = "cpu"
+) -> MultiViewModel:
     """Read a model written by :func:`save_hrl` (see :meth:`HRL.load`)."""
     d, meta, arrays, where = read_index(directory, "hrl.npz", "hrl.pt", "HRL")
     verify_files(d, meta.get("files"), ["stage1/stage1.npz"], where)
@@ -101,13 +101,13 @@ def load_hrl(cls: type[HRL], directory: str | os.PathLike, device: str = "cpu") 
 
 
 def _restore(
-    cls: type[HRL],
+    cls: type[MultiViewModel],
     d: Path,
     meta: Mapping[str, Any],
     arrays: Mapping[str, np.ndarray],
     device: str,
     where: str,
-) -> HRL:
+) -> MultiViewModel:
     """Rebuild the model from a verified index (other errors become CheckpointError)."""
     params = dict(need(meta, "params", dict))
     for k in ("friendly_hidden", "mutual_hidden", "ff_hidden"):

@@ -13,18 +13,16 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from ...base import MultiViewModel  # annotations: the HRL (model.py imports this module)
 from .._training import train_loop
 from .._validation import check_hidden, progress_enabled
 from .networks import BimodalLayer, FeedForward, JointAutoencoder, to_numpy
-
-if TYPE_CHECKING:
-    from .model import HRL
 
 __all__ = ["fit_baes", "fit_ff", "fit_joint_ae", "reuse_stage", "stage_keys", "stage_seed"]
 
@@ -40,7 +38,7 @@ def stage_seed(seed: int, stage: str, *extra: int) -> int:
     return int(ss.generate_state(1, np.uint32)[0] & 0x7FFFFFFF)
 
 
-def stage_keys(model: HRL, data_key: Mapping[str, Any]) -> dict[str, str | None]:
+def stage_keys(model: MultiViewModel, data_key: Mapping[str, Any]) -> dict[str, str | None]:
     """The identity of each torch stage ``model`` trains (None for those it has not).
 
     A stage's key holds everything that stage and the ones below it depend on: the
@@ -71,7 +69,11 @@ def stage_keys(model: HRL, data_key: Mapping[str, Any]) -> dict[str, str | None]
 
 
 def reuse_stage(
-    model: HRL, stage: str, keys: Mapping[str, Any], reuse: HRL | None, train: Callable[[], Any]
+    model: MultiViewModel,
+    stage: str,
+    keys: Mapping[str, Any],
+    reuse: MultiViewModel | None,
+    train: Callable[[], Any],
 ) -> Any:
     """Copy the stage from ``reuse`` when its key matches, else ``train()``.
 
@@ -89,7 +91,7 @@ def reuse_stage(
 
 
 def train_stage(
-    model: HRL,
+    model: MultiViewModel,
     stage: str,
     seed: int,
     build: Callable[[], nn.Module],
@@ -105,7 +107,7 @@ def train_stage(
 
     Parameters
     ----------
-    model : HRL
+    model : MultiViewModel
         Gives the training settings, the device and ``progress``.
     stage : {"joint_ae", "ff", "bae"}
     seed : int
@@ -158,7 +160,7 @@ def train_stage(
 
 
 def fit_joint_ae(
-    model: HRL,
+    model: MultiViewModel,
     X_tr: dict,
     X_va: dict,
     parts: Mapping[str, list[int]],
@@ -189,7 +191,7 @@ def fit_joint_ae(
 
 
 def fit_ff(
-    model: HRL,
+    model: MultiViewModel,
     X_tr: dict,
     X_va: dict,
     yt: torch.Tensor,
@@ -242,7 +244,7 @@ def fit_ff(
 
 
 def fit_baes(
-    model: HRL,
+    model: MultiViewModel,
     X_tr: dict,
     X_va: dict,
     yt: torch.Tensor,
