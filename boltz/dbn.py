@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,7 @@ def unit_name(spec: Any) -> str:
 
 
 # --------------------------------------------------------------------- estimator
+@dataclass(eq=False, repr=False)
 @register("DBN")
 class DBN(TransformerMixin, BaseEstimator):
     """Deep belief net trained greedily, one :class:`boltz.RBM` per layer.
@@ -142,22 +144,13 @@ class DBN(TransformerMixin, BaseEstimator):
     ((100, 4), (100, 8))
     """
 
-    def __init__(
-        self,
-        layers: Sequence[RBM],
-        *,
-        checkpoint: Any = None,
-        checkpoint_every: int = 1,
-        callbacks: Sequence[Callable] | None = None,
-        warm_start: bool = False,
-        random_state: int | None = None,
-    ) -> None:
-        self.layers = layers
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
-        self.callbacks = callbacks
-        self.warm_start = warm_start
-        self.random_state = random_state
+    layers: Sequence[RBM]
+    _: KW_ONLY
+    checkpoint: Any = None
+    checkpoint_every: int = 1
+    callbacks: Sequence[Callable] | None = None
+    warm_start: bool = False
+    random_state: int | None = None
 
     # ================================================================ validation
     def _check_params(self) -> list[RBM]:

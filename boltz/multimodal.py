@@ -16,6 +16,7 @@ import logging
 import math
 import numbers
 from collections.abc import Mapping, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,7 @@ def _targets(pw: DBN | Passthrough, rows: Any, be: Backend) -> tuple[Any, Any]:
     return rows_to_targets(pw.layers_[0], rows, be)
 
 
+@dataclass(eq=False, repr=False)
 @register("MultimodalDBN")
 class MultimodalDBN(BaseEstimator):
     """Multimodal deep belief net: one DBN per modality joined by a top RBM.
@@ -163,32 +165,18 @@ class MultimodalDBN(BaseEstimator):
     ((100, 4), (100, 12))
     """
 
-    def __init__(
-        self,
-        pathways: Mapping[str, DBN],
-        joint: RBM,
-        *,
-        joint_training: str = "multiprediction",
-        inference_steps: int = 5,
-        finetune_epochs: int = 50,
-        finetune_learning_rate: float = 0.001,
-        finetune_views: Sequence[str] | None = None,
-        finetune_weight_decay: float = 0.0,
-        validation_fraction: float = 0.1,
-        n_jobs: int | None = None,
-        random_state: Any = None,
-    ) -> None:
-        self.pathways = pathways
-        self.joint = joint
-        self.joint_training = joint_training
-        self.inference_steps = inference_steps
-        self.finetune_epochs = finetune_epochs
-        self.finetune_learning_rate = finetune_learning_rate
-        self.finetune_views = finetune_views
-        self.finetune_weight_decay = finetune_weight_decay
-        self.validation_fraction = validation_fraction
-        self.n_jobs = n_jobs
-        self.random_state = random_state
+    pathways: Mapping[str, DBN]
+    joint: RBM
+    _: KW_ONLY
+    joint_training: str = "multiprediction"
+    inference_steps: int = 5
+    finetune_epochs: int = 50
+    finetune_learning_rate: float = 0.001
+    finetune_views: Sequence[str] | None = None
+    finetune_weight_decay: float = 0.0
+    validation_fraction: float = 0.1
+    n_jobs: int | None = None
+    random_state: Any = None
 
     # ================================================================ validation
     def _check_params(self) -> tuple[dict[str, DBN], RBM]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = ["AUTO_LEARNING_RATE", "RBM", "auto_learning_rate", "rbm_config"]
 _EVAL_BATCH = 4096
 
 
+@dataclass(eq=False, repr=False)
 @register("RBM")
 class RBM(LikelihoodMixin, CheckpointMixin, TransformerMixin, BaseEstimator):
     """Restricted Boltzmann machine with Bernoulli hidden units, trained by CD-k or PCD.
@@ -157,70 +159,37 @@ class RBM(LikelihoodMixin, CheckpointMixin, TransformerMixin, BaseEstimator):
     #: What each hyperparameter may be (:func:`boltz.constraints.validate_params`).
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = RBM_CONSTRAINTS
 
-    def __init__(
-        self,
-        n_hidden: int = 256,
-        visible: Any = "bernoulli",
-        *,
-        learn_sigma: bool = False,
-        k: int = 1,
-        persistent: bool = False,
-        n_chains: int | None = None,
-        sample_visible: Any = "auto",
-        learning_rate: float | str = "auto",
-        lr_decay: float | None = None,
-        momentum: float = 0.5,
-        final_momentum: float = 0.9,
-        momentum_epochs: int = 5,
-        weight_decay: float = 0.0,
-        sparsity_target: float | None = None,
-        sparsity_decay: float = 0.95,
-        sparsity_cost: float = 0.0,
-        batch_size: int = 64,
-        epochs: int = 10,
-        init_scale: float = 0.01,
-        monitor_size: int = 256,
-        monitor: str = "auto",
-        ais_every: int = 0,
-        device: str = "auto",
-        dtype: str = "float32",
-        progress: Any = "auto",
-        callbacks: Sequence[Callable] | None = None,
-        checkpoint: Any = None,
-        checkpoint_every: int = 1,
-        warm_start: bool = False,
-        random_state: Any = None,
-    ) -> None:
-        self.n_hidden = n_hidden
-        self.visible = visible
-        self.learn_sigma = learn_sigma
-        self.k = k
-        self.persistent = persistent
-        self.n_chains = n_chains
-        self.sample_visible = sample_visible
-        self.learning_rate = learning_rate
-        self.lr_decay = lr_decay
-        self.momentum = momentum
-        self.final_momentum = final_momentum
-        self.momentum_epochs = momentum_epochs
-        self.weight_decay = weight_decay
-        self.sparsity_target = sparsity_target
-        self.sparsity_decay = sparsity_decay
-        self.sparsity_cost = sparsity_cost
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.init_scale = init_scale
-        self.monitor_size = monitor_size
-        self.monitor = monitor
-        self.ais_every = ais_every
-        self.device = device
-        self.dtype = dtype
-        self.progress = progress
-        self.callbacks = callbacks
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
-        self.warm_start = warm_start
-        self.random_state = random_state
+    n_hidden: int = 256
+    visible: Any = "bernoulli"
+    _: KW_ONLY
+    learn_sigma: bool = False
+    k: int = 1
+    persistent: bool = False
+    n_chains: int | None = None
+    sample_visible: Any = "auto"
+    learning_rate: float | str = "auto"
+    lr_decay: float | None = None
+    momentum: float = 0.5
+    final_momentum: float = 0.9
+    momentum_epochs: int = 5
+    weight_decay: float = 0.0
+    sparsity_target: float | None = None
+    sparsity_decay: float = 0.95
+    sparsity_cost: float = 0.0
+    batch_size: int = 64
+    epochs: int = 10
+    init_scale: float = 0.01
+    monitor_size: int = 256
+    monitor: str = "auto"
+    ais_every: int = 0
+    device: str = "auto"
+    dtype: str = "float32"
+    progress: Any = "auto"
+    callbacks: Sequence[Callable] | None = None
+    checkpoint: Any = None
+    checkpoint_every: int = 1
+    warm_start: bool = False
+    random_state: Any = None
 
     # ================================================================ setup
     def _unit(self) -> VisibleUnit:

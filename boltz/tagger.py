@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -213,6 +214,7 @@ def _widths(value: Any, name: str) -> tuple[int, ...]:
     return tuple(check_int(f"{name}[{i}]", w, 1) for i, w in enumerate(value))
 
 
+@dataclass(eq=False, repr=False)
 @register("Tagger")
 class Tagger(BaseEstimator):
     """Generate tags from features with a multimodal DBN built to fit the data.
@@ -297,46 +299,25 @@ class Tagger(BaseEstimator):
     n_features_in_, n_tags_ : int
     """
 
-    def __init__(
-        self,
-        features_hidden: Any = "auto",
-        tags_hidden: Any = "auto",
-        joint_hidden: int = 512,
-        *,
-        features_visible: str = "auto",
-        tags_visible: str = "auto",
-        epochs: int = 30,
-        learning_rate: Any = "auto",
-        persistent: Any = "auto",
-        batch_size: int = 64,
-        finetune_epochs: int = 50,
-        finetune_learning_rate: float = 0.001,
-        finetune_weight_decay: float = 0.0,
-        inference_steps: int = 10,
-        frequency_exponent: Any = "auto",
-        n_models: int = 3,
-        validation_fraction: float = 0.1,
-        random_state: Any = None,
-        progress: Any = "auto",
-    ) -> None:
-        self.features_hidden = features_hidden
-        self.tags_hidden = tags_hidden
-        self.joint_hidden = joint_hidden
-        self.features_visible = features_visible
-        self.tags_visible = tags_visible
-        self.epochs = epochs
-        self.learning_rate = learning_rate
-        self.persistent = persistent
-        self.batch_size = batch_size
-        self.finetune_epochs = finetune_epochs
-        self.finetune_learning_rate = finetune_learning_rate
-        self.finetune_weight_decay = finetune_weight_decay
-        self.inference_steps = inference_steps
-        self.frequency_exponent = frequency_exponent
-        self.n_models = n_models
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.progress = progress
+    features_hidden: Any = "auto"
+    tags_hidden: Any = "auto"
+    joint_hidden: int = 512
+    _: KW_ONLY
+    features_visible: str = "auto"
+    tags_visible: str = "auto"
+    epochs: int = 30
+    learning_rate: Any = "auto"
+    persistent: Any = "auto"
+    batch_size: int = 64
+    finetune_epochs: int = 50
+    finetune_learning_rate: float = 0.001
+    finetune_weight_decay: float = 0.0
+    inference_steps: int = 10
+    frequency_exponent: Any = "auto"
+    n_models: int = 3
+    validation_fraction: float = 0.1
+    random_state: Any = None
+    progress: Any = "auto"
 
     # ---------------------------------------------------------------- build
     def _rbm(self, n_hidden: int, visible: str, seed: Any) -> RBM:

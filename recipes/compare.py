@@ -208,6 +208,7 @@ def build_features(
 # --------------------------------------------------------------------- the multimodal DBN
 
 
+@dataclass(eq=False, repr=False)
 class MDBNRetrieval:
     """Cross-modal retrieval codes from a multimodal DBN's joint layer.
 
@@ -238,21 +239,12 @@ class MDBNRetrieval:
         Training mean of each view's one-view codes.
     """
 
-    def __init__(
-        self,
-        config: str | Path = CONFIG,
-        out: str | Path = "runs/compare/mdbn",
-        steps: int = 10,
-        seed: int = 0,
-        smoke: bool = False,
-        progress: Any = "auto",
-    ) -> None:
-        self.config = config
-        self.out = out
-        self.steps = steps
-        self.seed = seed
-        self.smoke = smoke
-        self.progress = progress
+    config: str | Path = CONFIG
+    out: str | Path = "runs/compare/mdbn"
+    steps: int = 10
+    seed: int = 0
+    smoke: bool = False
+    progress: Any = "auto"
 
     def fit(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import numbers
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
@@ -45,6 +46,7 @@ def _center_test(Kt: np.ndarray, col: np.ndarray, grand: float) -> np.ndarray:
     return Kt - col[None, :] - Kt.mean(axis=1, keepdims=True) + grand
 
 
+@dataclass(eq=False, repr=False)
 class KCCA(MultiViewModel):
     r"""Regularised kernel CCA of two views (Hardoon, Szedmak & Shawe-Taylor 2004).
 
@@ -156,27 +158,15 @@ class KCCA(MultiViewModel):
     max_views = 2
     _fitted_attrs = ("weights_",)
 
-    def __init__(
-        self,
-        n_components: int = 10,
-        kernel: str = "rbf",
-        gamma: float | Mapping[str, float] | None = None,
-        degree: int = 3,
-        coef0: float = 1,
-        reg: float = 1e-3,
-        approx: str | None = None,
-        n_landmarks: int = 500,
-        random_state: int | None = 0,
-    ) -> None:
-        self.n_components = n_components
-        self.kernel = kernel
-        self.gamma = gamma
-        self.degree = degree
-        self.coef0 = coef0
-        self.reg = reg
-        self.approx = approx
-        self.n_landmarks = n_landmarks
-        self.random_state = random_state
+    n_components: int = 10
+    kernel: str = "rbf"
+    gamma: float | Mapping[str, float] | None = None
+    degree: int = 3
+    coef0: float = 1
+    reg: float = 1e-3
+    approx: str | None = None
+    n_landmarks: int = 500
+    random_state: int | None = 0
 
     # ------------------------------------------------------------------ helpers
 

@@ -17,6 +17,7 @@ import logging
 import numbers
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -50,6 +51,7 @@ __all__ = ["HRL"]
 logger = logging.getLogger(__name__)
 
 
+@dataclass(eq=False, repr=False)
 class HRL(MultiViewModel):
     """Hybrid representation learning for cross-modal retrieval (Cao et al. 2019).
 
@@ -151,63 +153,33 @@ class HRL(MultiViewModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("baes_",)
 
-    def __init__(
-        self,
-        variant: str = "hrl",
-        stage1: HRLStage1 | None = None,
-        mutual_from: str = "self",
-        visible: Mapping[str, str] | None = None,
-        friendly_hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 512, 512),
-        mutual_hidden: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
-        joint_hidden: int = 2048,
-        rbm_epochs: int = 5,
-        rbm_batch_size: int = 64,
-        meanfield_steps: int = 10,
-        joint_ae_hidden: int = 1024,
-        ff_hidden: Sequence[int] = (1024, 1024, 1024),
-        n_bae_max: int = 3,
-        activation: str = "sigmoid",
-        dropout: float = 0.2,
-        label_weight: float = 1.0,
-        epochs: int = 30,
-        batch_size: int = 64,
-        learning_rate: float = 1e-3,
-        weight_decay: float = 1e-5,
-        patience: int = 8,
-        center: bool = True,
-        validation_fraction: float = 0.1,
-        reuse: HRL | None = None,
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.variant = variant
-        self.stage1 = stage1
-        self.mutual_from = mutual_from
-        self.visible = visible
-        self.friendly_hidden = friendly_hidden
-        self.mutual_hidden = mutual_hidden
-        self.joint_hidden = joint_hidden
-        self.rbm_epochs = rbm_epochs
-        self.rbm_batch_size = rbm_batch_size
-        self.meanfield_steps = meanfield_steps
-        self.joint_ae_hidden = joint_ae_hidden
-        self.ff_hidden = ff_hidden
-        self.n_bae_max = n_bae_max
-        self.activation = activation
-        self.dropout = dropout
-        self.label_weight = label_weight
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.patience = patience
-        self.center = center
-        self.validation_fraction = validation_fraction
-        self.reuse = reuse
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    variant: str = "hrl"
+    stage1: HRLStage1 | None = None
+    mutual_from: str = "self"
+    visible: Mapping[str, str] | None = None
+    friendly_hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 512, 512)
+    mutual_hidden: Sequence[int] | Mapping[str, Sequence[int]] | None = None
+    joint_hidden: int = 2048
+    rbm_epochs: int = 5
+    rbm_batch_size: int = 64
+    meanfield_steps: int = 10
+    joint_ae_hidden: int = 1024
+    ff_hidden: Sequence[int] = (1024, 1024, 1024)
+    n_bae_max: int = 3
+    activation: str = "sigmoid"
+    dropout: float = 0.2
+    label_weight: float = 1.0
+    epochs: int = 30
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-5
+    patience: int = 8
+    center: bool = True
+    validation_fraction: float = 0.1
+    reuse: HRL | None = None
+    device: str = "cpu"
+    random_state: int | None = 0
+    progress: bool | None = None
 
     # ------------------------------------------------------------------ structure
     @property

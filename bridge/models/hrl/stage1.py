@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,7 @@ DEFAULT_VISIBLE = {"image": "gaussian", "text": "softmax"}
 DEFAULT_MUTUAL = {"image": (2048, 1024), "text": (1024, 1024)}
 
 
+@dataclass(eq=False, repr=False)
 class HRLStage1:
     """Step 1 of HRL: an SRBM per view (friendly) and a multimodal DBN (mutual).
 
@@ -99,33 +101,18 @@ class HRLStage1:
     n_features_in_ : dict[str, int]
     """
 
-    def __init__(
-        self,
-        visible: Mapping[str, str] | None = None,
-        friendly_hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 512, 512),
-        mutual_hidden: Sequence[int] | Mapping[str, Sequence[int]] | None = None,
-        joint_hidden: int = 2048,
-        epochs: int = 5,
-        batch_size: int = 64,
-        learning_rate: Mapping[str, float] | None = None,
-        meanfield_steps: int = 10,
-        joint_training: str = "likelihood",
-        device: str = "cpu",
-        random_state: int | None = 0,
-        progress: bool | None = None,
-    ) -> None:
-        self.visible = visible
-        self.friendly_hidden = friendly_hidden
-        self.mutual_hidden = mutual_hidden
-        self.joint_hidden = joint_hidden
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.meanfield_steps = meanfield_steps
-        self.joint_training = joint_training
-        self.device = device
-        self.random_state = random_state
-        self.progress = progress
+    visible: Mapping[str, str] | None = None
+    friendly_hidden: Sequence[int] | Mapping[str, Sequence[int]] = (1024, 512, 512)
+    mutual_hidden: Sequence[int] | Mapping[str, Sequence[int]] | None = None
+    joint_hidden: int = 2048
+    epochs: int = 5
+    batch_size: int = 64
+    learning_rate: Mapping[str, float] | None = None
+    meanfield_steps: int = 10
+    joint_training: str = "likelihood"
+    device: str = "cpu"
+    random_state: int | None = 0
+    progress: bool | None = None
 
     # ------------------------------------------------------------------ config
     def __sklearn_clone__(self) -> HRLStage1:
