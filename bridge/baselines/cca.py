@@ -6,11 +6,11 @@ import numbers
 
 import numpy as np
 import scipy.linalg as sla
-from numpy.typing import ArrayLike
 
 from boltz.errors import ConfigError, DataError
 
-from ..base import MultiViewModel, Views, check_n_components
+from ..base import check_n_components
+from ._paired import PairedBaseline
 
 __all__ = ["CCA"]
 
@@ -102,7 +102,7 @@ def ridge_covariance(Xc: np.ndarray, reg: float) -> np.ndarray:
     return C
 
 
-class CCA(MultiViewModel):
+class CCA(PairedBaseline):
     r"""Regularised canonical correlation analysis of two views (Hotelling 1936).
 
     With centered views ``X_a`` (n, d_a), ``X_b`` (n, d_b) and covariances
@@ -157,35 +157,11 @@ class CCA(MultiViewModel):
     (500, 5)
     """
 
-    min_views = 2
-    max_views = 2
-    _fitted_attrs = ("weights_",)
-
     def __init__(self, n_components: int = 10, reg: float = 1e-4) -> None:
         self.n_components = n_components
         self.reg = reg
 
-    def fit(
-        self,
-        views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> CCA:
-        """Fit CCA to two paired views.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Exactly two views with the same rows, n_samples >= 2.
-        y, views_val, y_val : ignored
-            Unsupervised; validated for the common interface, then unused.
-
-        Returns
-        -------
-        self
-        """
-        V, _, _, _ = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
         reg = _check_reg(self.reg)
         (a, Xa), (b, Xb) = V.items()
         n = Xa.shape[0]
@@ -201,19 +177,3 @@ class CCA(MultiViewModel):
         self.means_ = {a: ma, b: mb}
         self.correlations_ = corr
         self.weights_ = {a: Wa, b: Wb}  # last: marks the model fitted
-        return self
-
-    def transform(self, views: Views) -> dict[str, np.ndarray]:
-        """Project each given view: ``(X_v - means_[v]) @ weights_[v]``.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            One or both fitted views.
-
-        Returns
-        -------
-        dict[str, ndarray of shape (n_samples, n_components)]
-        """
-        V = self._validate_transform(views, dtype=np.float64)
-        return {k: (X - self.means_[k]) @ self.weights_[k] for k, X in V.items()}

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
-from numpy.typing import ArrayLike
 
-from ..base import MultiViewModel, Views, check_n_components
+from ..base import check_n_components
+from ._paired import PairedBaseline
 from .cca import _fix_signs
 
 __all__ = ["CFA"]
 
 
-class CFA(MultiViewModel):
+class CFA(PairedBaseline):
     r"""Cross-modal factor analysis (Li, Dimitrova, Li & Sethi, ACM MM 2003).
 
     CFA finds orthonormal projections ``W_a`` (d_a, k) and ``W_b`` (d_b, k) that
@@ -52,34 +52,10 @@ class CFA(MultiViewModel):
     (200, 3)
     """
 
-    min_views = 2
-    max_views = 2
-    _fitted_attrs = ("weights_",)
-
     def __init__(self, n_components: int = 10) -> None:
         self.n_components = n_components
 
-    def fit(
-        self,
-        views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> CFA:
-        """Fit CFA to two paired views.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Exactly two views with the same rows.
-        y, views_val, y_val : ignored
-            Unsupervised; validated for the common interface, then unused.
-
-        Returns
-        -------
-        self
-        """
-        V, _, _, _ = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
         (a, Xa), (b, Xb) = V.items()
         k = check_n_components(
             self.n_components, min(Xa.shape[1], Xb.shape[1]), "min(n_features) of the two views"
@@ -91,19 +67,3 @@ class CFA(MultiViewModel):
         self.means_ = {a: ma, b: mb}
         self.singular_values_ = s[:k].copy()
         self.weights_ = {a: Wa, b: Wb}  # last: marks the model fitted
-        return self
-
-    def transform(self, views: Views) -> dict[str, np.ndarray]:
-        """Project each given view: ``(X_v - means_[v]) @ weights_[v]``.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            One or both fitted views.
-
-        Returns
-        -------
-        dict[str, ndarray of shape (n_samples, n_components)]
-        """
-        V = self._validate_transform(views, dtype=np.float64)
-        return {k: (X - self.means_[k]) @ self.weights_[k] for k, X in V.items()}

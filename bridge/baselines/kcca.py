@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
-from numpy.typing import ArrayLike
 from sklearn.metrics.pairwise import linear_kernel, polynomial_kernel, rbf_kernel
 
 from boltz.errors import ConfigError, DataError
 
-from ..base import MultiViewModel, Views, check_n_components
+from ..base import Views, check_n_components
+from ._paired import PairedBaseline
 from .cca import _check_reg, _fix_signs, solve_cca
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def _center_test(Kt: np.ndarray, col: np.ndarray, grand: float) -> np.ndarray:
 
 
 @dataclass(eq=False, repr=False)
-class KCCA(MultiViewModel):
+class KCCA(PairedBaseline):
     r"""Regularised kernel CCA of two views (Hardoon, Szedmak & Shawe-Taylor 2004).
 
     **Exact solution.**  With centered training kernels ``K_a``, ``K_b`` (n, n)
@@ -154,10 +154,6 @@ class KCCA(MultiViewModel):
     (300, 4)
     """
 
-    min_views = 2
-    max_views = 2
-    _fitted_attrs = ("weights_",)
-
     n_components: int = 10
     kernel: str = "rbf"
     gamma: float | Mapping[str, float] | None = None
@@ -214,27 +210,7 @@ class KCCA(MultiViewModel):
 
     # ---------------------------------------------------------------------- fit
 
-    def fit(
-        self,
-        views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> KCCA:
-        """Fit KCCA to two paired views.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Exactly two views with the same rows, n_samples >= 2.
-        y, views_val, y_val : ignored
-            Unsupervised; validated for the common interface, then unused.
-
-        Returns
-        -------
-        self
-        """
-        V, _, _, _ = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
         self._check_params()
         reg = _check_reg(self.reg, positive=True)
         n = next(iter(V.values())).shape[0]
@@ -254,7 +230,6 @@ class KCCA(MultiViewModel):
                     min(self.n_landmarks, n),
                 )
             self._fit_nystrom(V, reg)
-        return self
 
     def _fit_exact(self, V: dict[str, np.ndarray], reg: float) -> None:
         n = next(iter(V.values())).shape[0]

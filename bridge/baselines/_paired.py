@@ -1,0 +1,69 @@
+"""What the classical two-view baselines share: one ``fit`` and the linear ``transform``."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import ClassVar
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ..base import MultiViewModel, Views
+
+__all__ = ["PairedBaseline"]
+
+
+class PairedBaseline(MultiViewModel):
+    """Base of CCA, CFA and KCCA: unsupervised, exactly two views, float64.
+
+    Subclasses implement :meth:`_fit_views`; :meth:`transform` is the linear
+    projection ``(X_v - means_[v]) @ weights_[v]`` unless overridden.
+    """
+
+    min_views: ClassVar[int] = 2
+    max_views: ClassVar[int | None] = 2
+    _fitted_attrs: ClassVar[tuple[str, ...]] = ("weights_",)
+
+    def fit(
+        self,
+        views: Views,
+        y: ArrayLike | None = None,
+        views_val: Views | None = None,
+        y_val: ArrayLike | None = None,
+    ) -> PairedBaseline:
+        """Fit to two paired views.
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Exactly two views with the same rows (CCA and KCCA need n_samples >= 2).
+        y, views_val, y_val : ignored
+            Unsupervised; validated for the common interface, then unused.
+
+        Returns
+        -------
+        self
+        """
+        V, _, _, _ = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+        self._fit_views(V)
+        return self
+
+    @abstractmethod
+    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
+        """Learn from the validated views ``{name: (n_samples, d_v)}`` (float64); set
+        ``weights_`` last (it marks the model fitted)."""
+
+    def transform(self, views: Views) -> dict[str, np.ndarray]:
+        """Project each given view: ``(X_v - means_[v]) @ weights_[v]``.
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            One or both fitted views.
+
+        Returns
+        -------
+        dict[str, ndarray of shape (n_samples, n_components)]
+        """
+        V = self._validate_transform(views, dtype=np.float64)
+        return {k: (X - self.means_[k]) @ self.weights_[k] for k, X in V.items()}
