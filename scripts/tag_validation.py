@@ -34,15 +34,7 @@ from typing import Any
 import numpy as np
 
 import boltz
-from boltz.tagging import (
-    annotation_scores,
-    frequency_adjusted,
-    frequency_scores,
-    knn_label_transfer,
-    logistic_scores,
-    precision_at_k,
-    tag_frequency,
-)
+from boltz import tagging
 from recipes.tags import _class_accuracies
 
 
@@ -65,10 +57,10 @@ def split(name: str) -> tuple[Any, ...]:
 
 
 def report(label: str, S: np.ndarray, Y: np.ndarray) -> None:
-    a = annotation_scores(S, Y)
+    a = tagging.annotation_scores(S, Y)
     print(
         f"{label}: F1 {a.f1:.4f} N+ {a.n_plus} P {a.precision:.4f} R {a.recall:.4f} "
-        f"P@10 {precision_at_k(S, Y, 10):.4f}",
+        f"P@10 {tagging.precision_at_k(S, Y, 10):.4f}",
         flush=True,
     )
 
@@ -77,9 +69,9 @@ def main() -> None:
     name, what = sys.argv[1], sys.argv[2]
     Xtr, Ytr, Xva, Yva, y = split(name)
     if what == "baselines":
-        report("frequency", frequency_scores(Ytr, Xva.shape[0]), Yva)
-        report("10-NN label transfer", knn_label_transfer(Xtr, Ytr, Xva, k=10), Yva)
-        report("logistic per word", logistic_scores(Xtr, Ytr, Xva), Yva)
+        report("frequency", tagging.frequency_scores(Ytr, Xva.shape[0]), Yva)
+        report("10-NN label transfer", tagging.knn_label_transfer(Xtr, Ytr, Xva, k=10), Yva)
+        report("logistic per word", tagging.logistic_scores(Xtr, Ytr, Xva), Yva)
         return
     if what == "ensemble":
         ensemble(Xtr, Ytr, Xva, Yva)
@@ -94,8 +86,9 @@ def main() -> None:
     S, P = tagger.decision_function(Xva), tagger.predict_proba(Xva)
     report(f"Tagger({kw}) [{time.perf_counter() - t:.0f} s]", S, Yva)
     P_shuffled = P[np.random.default_rng(0).permutation(P.shape[0])]
-    margin = precision_at_k(P, Yva, 10) - precision_at_k(P_shuffled, Yva, 10)
-    print(f"  probabilities P@10 {precision_at_k(P, Yva, 10):.4f}, shuffled margin {margin:.4f}")
+    margin = tagging.precision_at_k(P, Yva, 10) - tagging.precision_at_k(P_shuffled, Yva, 10)
+    p10 = tagging.precision_at_k(P, Yva, 10)
+    print(f"  probabilities P@10 {p10:.4f}, shuffled margin {margin:.4f}")
     if y is not None:
         data = {"X_train": Xtr, "Y_train": Ytr, "X_test": Xva, "Y_test": Yva}
         data["extra"] = {"y_train": y[0], "y_test": y[1]}
@@ -104,7 +97,7 @@ def main() -> None:
 
 
 def ensemble(Xtr: np.ndarray, Ytr: object, Xva: np.ndarray, Yva: object) -> None:
-    freq = tag_frequency(Ytr)
+    freq = tagging.tag_frequency(Ytr)
     single = []
     for seed in (0, 1, 2):
         t = time.perf_counter()
@@ -113,11 +106,11 @@ def ensemble(Xtr: np.ndarray, Ytr: object, Xva: np.ndarray, Yva: object) -> None
         report(f"seed {seed} [{time.perf_counter() - t:.0f} s]", single[-1], Yva)
     rows = {f"seed {s}": S for s, S in enumerate(single)}
     rows["the three averaged"] = np.mean(single, axis=0)
-    rows["10-NN label transfer"] = knn_label_transfer(Xtr, Ytr, Xva, k=10)
-    rows["logistic per word"] = logistic_scores(Xtr, Ytr, Xva)
+    rows["10-NN label transfer"] = tagging.knn_label_transfer(Xtr, Ytr, Xva, k=10)
+    rows["logistic per word"] = tagging.logistic_scores(Xtr, Ytr, Xva)
     for label, S in rows.items():
         for e in (0.0, 0.3, 0.5, 0.7, 1.0):
-            report(f"{label}, e = {e}", frequency_adjusted(S, freq, e), Yva)
+            report(f"{label}, e = {e}", tagging.frequency_adjusted(S, freq, e), Yva)
 
 
 if __name__ == "__main__":
