@@ -219,14 +219,17 @@ class TorchMultiViewModel(MultiViewModel):
 
     # ------------------------------------------------------------------ preprocessing
     def _fit_preprocess(self, V: Mapping[str, np.ndarray]) -> None:
-        """Learn ``preprocess_``: per view ``mean`` (d,) and ``scale`` (d,) or None."""
+        """Learn ``preprocess_``: per view ``mean`` (d,) and ``scale`` (d,) or None, from
+        the view's complete rows (models that accept missing rows mark them NaN)."""
         raw = self._raw_views()
         self.preprocess_ = {}
         for k, X in V.items():
             if self.standardize and k not in raw:
-                sd = X.std(axis=0)
+                finite = np.isfinite(X).all(axis=1)
+                rows = X if finite.all() else X[finite]
+                sd = rows.std(axis=0)
                 sd[sd < 1e-8 * max(1.0, float(sd.max(initial=0.0)))] = 1.0
-                self.preprocess_[k] = {"mean": X.mean(axis=0), "scale": sd}
+                self.preprocess_[k] = {"mean": rows.mean(axis=0), "scale": sd}
             else:
                 self.preprocess_[k] = {"mean": None, "scale": None}
 

@@ -389,17 +389,6 @@ class DM2C(TorchMultiViewModel):
         return np.where(obs[:, 0], 0, 1)
 
     # ------------------------------------------------------------------ preprocessing
-    def _fit_preprocess(self, V: Mapping[str, np.ndarray]) -> None:
-        self.preprocess_ = {}
-        for k, X in V.items():
-            rows = X[np.isfinite(X).all(axis=1)]
-            if self.standardize:
-                sd = rows.std(axis=0)
-                sd[sd < 1e-8 * max(1.0, float(sd.max(initial=0.0)))] = 1.0
-                self.preprocess_[k] = {"mean": rows.mean(axis=0), "scale": sd}
-            else:
-                self.preprocess_[k] = {"mean": None, "scale": None}
-
     def _observed(
         self, V: Mapping[str, np.ndarray], mod: np.ndarray
     ) -> dict[str, tuple[np.ndarray, torch.Tensor]]:
