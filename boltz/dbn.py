@@ -483,16 +483,8 @@ class DBN(TransformerMixin, BaseEstimator):
             outs.append(np.asarray(vbe.to_host(v)))
         return first.unstandardize(np.concatenate(outs, axis=0))
 
-    def generate(
-        self,
-        n_samples: int = 1,
-        steps: int = 100,
-        *,
-        n_words: int | None = None,
-        random_state: Any = None,
-    ) -> np.ndarray:
-        """Alias of :meth:`sample`."""
-        return self.sample(n_samples, steps, n_words=n_words, random_state=random_state)
+    #: Alias of :meth:`sample`.
+    generate = sample
 
     # ================================================================ checkpoints
     def _config_json(self) -> dict[str, Any]:

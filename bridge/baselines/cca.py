@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
@@ -102,6 +103,7 @@ def ridge_covariance(Xc: np.ndarray, reg: float) -> np.ndarray:
     return C
 
 
+@dataclass(eq=False, repr=False)
 class CCA(PairedBaseline):
     r"""Regularised canonical correlation analysis of two views (Hotelling 1936).
 
@@ -157,9 +159,8 @@ class CCA(PairedBaseline):
     (500, 5)
     """
 
-    def __init__(self, n_components: int = 10, reg: float = 1e-4) -> None:
-        self.n_components = n_components
-        self.reg = reg
+    n_components: int = 10
+    reg: float = 1e-4
 
     def _fit_views(self, V: dict[str, np.ndarray]) -> None:
         reg = _check_reg(self.reg)

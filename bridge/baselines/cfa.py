@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.linalg as sla
 
@@ -12,6 +14,7 @@ from .cca import _fix_signs
 __all__ = ["CFA"]
 
 
+@dataclass(eq=False, repr=False)
 class CFA(PairedBaseline):
     r"""Cross-modal factor analysis (Li, Dimitrova, Li & Sethi, ACM MM 2003).
 
@@ -52,8 +55,7 @@ class CFA(PairedBaseline):
     (200, 3)
     """
 
-    def __init__(self, n_components: int = 10) -> None:
-        self.n_components = n_components
+    n_components: int = 10
 
     def _fit_views(self, V: dict[str, np.ndarray]) -> None:
         (a, Xa), (b, Xb) = V.items()

@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 from torch import nn
 
 from boltz.checkpoint import need
+from boltz.constraints import Interval, Options, validate_params
 from boltz.container import CONTENT_ERRORS, read_container, write_container
 from boltz.errors import CheckpointError, ConfigError, DataError
 
@@ -48,10 +49,7 @@ from ._checkpoint import (
 from ._layers import build_or_explain
 from ._training import FitContext, train_loop
 from ._validation import (
-    check_float,
     check_hidden,
-    check_int,
-    check_progress,
     progress_enabled,
     resolve_device,
     resolve_seed,
@@ -60,30 +58,19 @@ from ._validation import (
 logger = logging.getLogger(__name__)
 
 
-def _check_bool(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be True or False; got {value!r}.")
-    return value
-
-
-def _check_monitor(value: Any, name: str) -> str:
-    if value not in ("auto", "loss", "map"):
-        raise ConfigError(f"{name} must be 'auto', 'loss' or 'map'; got {value!r}.")
-    return value
-
-
-#: The checks of the hyperparameters the torch models share, by name; a model checks
-#: those it has (``_check_common``), a model's ``_shared_checks`` may replace some.
-SHARED_CHECKS: dict[str, Callable[[Any, str], Any]] = {
-    "epochs": check_int,
-    "batch_size": check_int,
-    "learning_rate": lambda v, name: check_float(v, name, strict=True),
-    "weight_decay": check_float,
-    "patience": check_int,
-    "monitor": _check_monitor,
-    "standardize": _check_bool,
-    "center": _check_bool,
-    "progress": check_progress,
+#: What the hyperparameters the torch models share may be, as a
+#: :mod:`boltz.constraints` table; a model checks those it has (``_check_common``), a
+#: model's ``_shared_constraints`` may replace some.
+SHARED_CONSTRAINTS: dict[str, list[Any]] = {
+    "epochs": [Interval(int, 1, None)],
+    "batch_size": [Interval(int, 1, None)],
+    "learning_rate": [Interval(float, 0, None, closed="neither")],
+    "weight_decay": [Interval(float, 0, None)],
+    "patience": [Interval(int, 1, None)],
+    "monitor": [Options("auto", "loss", "map")],
+    "standardize": ["boolean"],
+    "center": ["boolean"],
+    "progress": ["progress"],
 }
 
 
@@ -97,7 +84,7 @@ def _tuples(value: Any) -> Any:
 
 
 #: The hyperparameters that are keyword-only in every torch model (shared ones).
-KEYWORD_ONLY = frozenset(SHARED_CHECKS) | {"device", "random_state", "n_jobs"}
+KEYWORD_ONLY = frozenset(SHARED_CONSTRAINTS) | {"device", "random_state", "n_jobs"}
 
 
 @dataclass(eq=False, repr=False)
@@ -148,8 +135,9 @@ class TorchMultiViewModel(MultiViewModel):
     #: "refuse", or None to defer to ``bridge.distributed.KNOWN_OBJECTIVES`` (a class
     #: found in neither refuses to train under a process group).
     _ddp_objective: ClassVar[str | None] = None
-    #: How ``_check_common`` checks the shared hyperparameters (see :data:`SHARED_CHECKS`).
-    _shared_checks: ClassVar[dict[str, Callable[[Any, str], Any]]] = SHARED_CHECKS
+    #: What ``_check_common`` accepts for the shared hyperparameters
+    #: (:data:`SHARED_CONSTRAINTS`).
+    _shared_constraints: ClassVar[dict[str, list[Any]]] = SHARED_CONSTRAINTS
 
     _: KW_ONLY
     epochs: int = 100
@@ -266,11 +254,9 @@ class TorchMultiViewModel(MultiViewModel):
 
     # ------------------------------------------------------------------ fit / transform
     def _check_common(self) -> None:
-        """Check the shared hyperparameters this model has (:data:`SHARED_CHECKS`)."""
+        """Check the shared hyperparameters this model has (:data:`SHARED_CONSTRAINTS`)."""
         params = self.get_params(deep=False)
-        for name, check in self._shared_checks.items():
-            if name in params:
-                check(params[name], name)
+        validate_params(params, self._shared_constraints)
         if params.get("monitor") == "map" and not self._supports_map:
             raise ConfigError(f"{type(self).__name__} supports monitor='loss' or 'auto' only.")
 

@@ -61,12 +61,13 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from boltz.constraints import Interval
 from boltz.errors import ConfigError, DataError
 
 from ..base import Views
 from ._dm2c_nets import DM2CNet, gradient_penalty
 from ._dm2c_training import adversarial_loop
-from ._torch_model import SHARED_CHECKS, TorchMultiViewModel
+from ._torch_model import SHARED_CONSTRAINTS, TorchMultiViewModel
 from ._training import FitContext
 from ._validation import check_float, check_hidden, check_int
 
@@ -247,9 +248,9 @@ class DM2C(TorchMultiViewModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cluster_centers_")
     _supports_map: ClassVar[bool] = False
-    _shared_checks: ClassVar[dict[str, Any]] = {
-        **{k: v for k, v in SHARED_CHECKS.items() if k != "epochs"},
-        "batch_size": lambda v, name: check_int(v, name, lo=2),
+    _shared_constraints: ClassVar[dict[str, list[Any]]] = {
+        **{k: v for k, v in SHARED_CONSTRAINTS.items() if k != "epochs"},
+        "batch_size": [Interval(int, 2, None)],
     }
 
     n_clusters: int = 10
