@@ -301,7 +301,7 @@ def check_n_components(n_components: Any, limit: int, why: str) -> int:
 class MultiViewModel(BaseEstimator, metaclass=ABCMeta):
     """Base class of the multi-view models of :mod:`bridge`.
 
-    Subclasses implement :meth:`fit` and :meth:`transform` and call
+    Subclasses implement :meth:`_fit` (or :meth:`fit`) and :meth:`transform` and call
     :meth:`_validate_fit` / :meth:`_validate_transform` at their boundaries.
     Following scikit-learn, ``__init__`` only stores its arguments, learned state
     ends in ``_`` and :func:`sklearn.base.clone`, ``get_params`` and ``set_params``
@@ -323,7 +323,6 @@ class MultiViewModel(BaseEstimator, metaclass=ABCMeta):
     #: fitted only when ``view_names_`` and all of these exist.
     _fitted_attrs: ClassVar[tuple[str, ...]] = ()
 
-    @abstractmethod
     def fit(
         self,
         views: Views,
@@ -331,7 +330,33 @@ class MultiViewModel(BaseEstimator, metaclass=ABCMeta):
         views_val: Views | None = None,
         y_val: ArrayLike | None = None,
     ) -> MultiViewModel:
-        """Learn from paired views ``{name: (n_samples, n_features_v)}``; return self."""
+        """Learn from paired views.
+
+        Parameters
+        ----------
+        views : dict[str, array-like of shape (n_samples, n_features_v)]
+            The paired training views (how many: ``min_views`` to ``max_views``).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels), optional
+            Labels, for the supervised models (SDML, HRL); the others validate and
+            ignore them.
+        views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
+            Held-out pairs for early stopping, for the models that train by epochs; the
+            others validate and ignore them.
+        y_val : array-like of shape (n_val,) or (n_val, n_labels), optional
+            Labels of ``views_val``; with them (``monitor="auto"``) the torch models
+            stop early on the cross-modal MAP of ``views_val`` instead of its loss.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(views, y, views_val, y_val)
+        return self
+
+    def _fit(self, views: Any, y: Any, views_val: Any, y_val: Any) -> None:
+        """What :meth:`fit` does, on its arguments as given (validate them with
+        :meth:`_validate_fit`); a subclass implements this or overrides ``fit``."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither fit nor _fit.")
 
     @abstractmethod
     def transform(self, views: Views) -> dict[str, np.ndarray]:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
-from numpy.typing import ArrayLike
 
 from ..base import MultiViewModel, Views
 
@@ -24,29 +23,11 @@ class PairedBaseline(MultiViewModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("weights_",)
 
-    def fit(
-        self,
-        views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> PairedBaseline:
-        """Fit to two paired views.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Exactly two views with the same rows (CCA and KCCA need n_samples >= 2).
-        y, views_val, y_val : ignored
-            Unsupervised; validated for the common interface, then unused.
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, views: Any, y: Any, views_val: Any, y_val: Any) -> None:
+        """Validate (``y``, ``views_val``, ``y_val`` are validated, then unused: these
+        methods are unsupervised and not iterative), then :meth:`_fit_views`."""
         V, _, _, _ = self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
         self._fit_views(V)
-        return self
 
     @abstractmethod
     def _fit_views(self, V: dict[str, np.ndarray]) -> None:

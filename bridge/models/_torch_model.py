@@ -282,32 +282,8 @@ class TorchMultiViewModel(MultiViewModel):
         ctx.data = self._tensors(V, ctx.device)
         ctx.val_data = self._tensors(V_val, ctx.device) if V_val is not None else None
 
-    def fit(
-        self,
-        views: Views,
-        y: ArrayLike | None = None,
-        views_val: Views | None = None,
-        y_val: ArrayLike | None = None,
-    ) -> TorchMultiViewModel:
-        """Train the network on paired views.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            The paired training views.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels), optional
-            Labels, for the supervised models (SDML); the others validate and ignore them.
-        views_val : dict[str, array-like of shape (n_val, n_features_v)], optional
-            Held-out pairs for early stopping (the same views).
-        y_val : array-like of shape (n_val,) or (n_val, n_labels), optional
-            Labels of ``views_val``; with them (``monitor="auto"``) early stopping
-            maximises the cross-modal MAP on ``views_val`` instead of minimising the
-            validation loss.
-
-        Returns
-        -------
-        self
-        """
+    def _fit(self, views: Any, y: Any, views_val: Any, y_val: Any) -> None:
+        """Train the network on paired views (see :meth:`MultiViewModel.fit`)."""
         self._check_common()
         self._check_params()
         distributed = self._distributed_mode()
@@ -339,7 +315,6 @@ class TorchMultiViewModel(MultiViewModel):
             logger.info(
                 "%s: %s epochs, best epoch %s", type(self).__name__, len(history), best_epoch
             )
-        return self
 
     def _train(self, module: nn.Module, ctx: FitContext) -> tuple[Any, Any]:
         """The training step of ``fit``: train ``module`` in place, return ``(history,
