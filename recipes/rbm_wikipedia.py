@@ -60,6 +60,24 @@ def classify(
         return float(clf.fit(Ftr, ytr).score(Fte, yte))
 
 
+def recipe_rsm(
+    n_hidden: int = 50, epochs: int = 50, progress: Any = False, random_state: Any = 0
+) -> boltz.RBM:
+    """The recipe's replicated softmax (unfitted): learning rate 0.0003, batch 64, weight
+    decay 1e-4, the library's momentum schedule; ``learning_rate="auto"`` is the
+    untuned alternative (docs/rbm.md, Defaults)."""
+    return boltz.RBM(
+        n_hidden=n_hidden,
+        visible="softmax",
+        learning_rate=0.0003,
+        batch_size=64,
+        epochs=epochs,
+        weight_decay=1e-4,
+        progress=progress,
+        random_state=random_state,
+    )
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = base_parser("rbm_wikipedia", __doc__, "runs/rbm_wikipedia")
     p.add_argument("--words", type=int, default=2000, help="vocabulary size (default 2000)")
@@ -75,15 +93,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     Ctr, Cte = data.counts_train, data.counts_test
     if args.smoke:
         Ctr, Cte = Ctr[:200], Cte[:40]
-    rsm = boltz.RBM(
+    rsm = recipe_rsm(
         n_hidden=args.rsm_hidden if not args.smoke else 8,
-        visible="softmax",
-        learning_rate=0.0003,
-        batch_size=64,
         epochs=args.rsm_epochs if not args.smoke else 2,
-        momentum=0.5,
-        final_momentum=0.9,
-        weight_decay=1e-4,
         progress=args.progress_flag,
         random_state=args.seed,
     )

@@ -15,20 +15,11 @@ import time
 
 import numpy as np
 
-import boltz
 from boltz.datasets import load_wikipedia_bow
+from recipes.rbm_wikipedia import recipe_rsm
 
 d = load_wikipedia_bow("../shared/data", n_words=2000)
-rsm = boltz.RBM(
-    50,
-    "softmax",
-    learning_rate=0.0003,
-    batch_size=64,
-    epochs=50,
-    weight_decay=1e-4,
-    progress=False,
-    random_state=0,
-).fit(d.counts_train)
+rsm = recipe_rsm().fit(d.counts_train)  # the recipe's model
 D = np.array([40, 80, 120, 200, 300, 482])
 rows = {}
 for name, kw in (

@@ -5,27 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import boltz
 from boltz.datasets import load_wikipedia_bow
 
 
 @pytest.mark.slow
 def test_rsm_perplexity_below_unigram(data_dir):
-    from recipes.rbm_wikipedia import unigram_perplexity
+    from recipes.rbm_wikipedia import recipe_rsm, unigram_perplexity
 
     d = load_wikipedia_bow(data_dir, n_words=2000)
     test = d.counts_test[:150]
-    rsm = boltz.RBM(
-        n_hidden=50,
-        visible="softmax",
-        learning_rate=0.0003,
-        batch_size=64,
-        epochs=50,
-        weight_decay=1e-4,
-        progress=False,
-        random_state=0,
-    )
-    rsm.fit(d.counts_train)
+    rsm = recipe_rsm().fit(d.counts_train)
     lengths = np.unique(np.asarray(test.sum(1)).ravel()).astype(np.int64)
     res = rsm.log_partition(
         "ais", n_words=lengths, n_runs=8, n_betas=1000, return_bounds=True, random_state=0
