@@ -47,7 +47,7 @@ from ._checkpoint import (
     sub_tensors,
 )
 from ._layers import build_or_explain
-from ._training import FitContext, train_loop
+from ._training import FitContext, loop_settings, train_loop
 from ._validation import (
     check_hidden,
     progress_enabled,
@@ -348,11 +348,7 @@ class TorchMultiViewModel(MultiViewModel):
     def _loop_params(self, desc: str | None = None) -> dict[str, Any]:
         """:func:`train_loop`'s keyword arguments from the shared hyperparameters."""
         return {
-            "epochs": int(self.epochs),
-            "batch_size": int(self.batch_size),
-            "learning_rate": float(self.learning_rate),
-            "weight_decay": float(self.weight_decay),
-            "patience": int(self.patience),
+            **loop_settings(self),
             "progress": progress_enabled(self.progress),
             "desc": type(self).__name__ if desc is None else desc,
         }

@@ -82,6 +82,23 @@ def weight_penalty(module: nn.Module) -> torch.Tensor:
     return 0.5 * torch.stack(terms).sum()
 
 
+#: The :func:`train_loop` settings that models declare as hyperparameters of the same
+#: names, with their types.
+LOOP_HYPERPARAMETERS: dict[str, type] = {
+    "epochs": int,
+    "batch_size": int,
+    "learning_rate": float,
+    "weight_decay": float,
+    "patience": int,
+}
+
+
+def loop_settings(model: Any) -> dict[str, Any]:
+    """``{name: value}`` of :data:`LOOP_HYPERPARAMETERS`, read from ``model``'s
+    attributes of the same names (in that order)."""
+    return {name: kind(getattr(model, name)) for name, kind in LOOP_HYPERPARAMETERS.items()}
+
+
 def train_loop(
     module: nn.Module,
     loss_fn: Callable[[dict[str, torch.Tensor], torch.Generator], torch.Tensor],

@@ -29,6 +29,7 @@ from torch import nn
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from ...base import MultiViewModel
+from .._training import loop_settings
 from .._validation import (
     check_activation,
     check_float,
@@ -229,14 +230,8 @@ class HRL(MultiViewModel):
             raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
 
     def _train_kw(self) -> dict[str, Any]:
-        """The training settings shared by the torch stages."""
-        return {
-            "epochs": int(self.epochs),
-            "batch_size": int(self.batch_size),
-            "learning_rate": float(self.learning_rate),
-            "weight_decay": float(self.weight_decay),
-            "patience": int(self.patience),
-        }
+        """The training settings shared by the torch stages (:func:`loop_settings`)."""
+        return loop_settings(self)
 
     # ------------------------------------------------------------------ fit
     def fit(
