@@ -25,7 +25,7 @@ from torch import nn
 
 from boltz._version import __version__
 from boltz.checkpoint import need
-from boltz.container import check_version, read_container
+from boltz.container import CONTENT_ERRORS, check_version, read_container
 from boltz.errors import CheckpointError
 
 __all__ = [
@@ -143,6 +143,25 @@ def build_checked(
     module = build()
     module.load_state_dict(dict(state), strict=True)
     return module
+
+
+def restore_checked(restore: Callable[[], Any], what: str, where: str) -> Any:
+    """The model ``restore()`` rebuilds, after its ``_self_check()``.
+
+    A CheckpointError passes through; a content error (:data:`boltz.container.CONTENT_ERRORS`)
+    or a RuntimeError (a torch shape mismatch, ...) of either step becomes a
+    CheckpointError naming ``where`` and ``what`` (the kind of checkpoint).
+    """
+    try:
+        model = restore()
+        model._self_check()
+    except CheckpointError:
+        raise
+    except (*CONTENT_ERRORS, RuntimeError) as e:
+        raise CheckpointError(
+            f"{where}: a damaged or inconsistent {what} checkpoint ({type(e).__name__}: {e})"
+        ) from e
+    return model
 
 
 def need_views(meta: Mapping[str, Any], where: str) -> tuple[tuple[str, ...], dict[str, int]]:

@@ -31,7 +31,7 @@ from torch import nn
 
 from boltz.checkpoint import need
 from boltz.constraints import Interval, Options, validate_params
-from boltz.container import CONTENT_ERRORS, read_container, write_container
+from boltz.container import read_container, write_container
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from .. import distributed as bd
@@ -43,6 +43,7 @@ from ._checkpoint import (
     check_widths,
     header,
     need_views,
+    restore_checked,
     state_arrays,
     sub_tensors,
 )
@@ -506,17 +507,9 @@ class TorchMultiViewModel(MultiViewModel):
         where = repr(str(path))
         meta, arrays = read_container(path)
         check_header(meta, cls.__name__, where)
-        try:
-            model = cls._restore(meta, arrays, device, where)
-            model._self_check()
-        except CheckpointError:
-            raise
-        except (*CONTENT_ERRORS, RuntimeError) as e:
-            raise CheckpointError(
-                f"{where}: a damaged or inconsistent bridge.models checkpoint "
-                f"({type(e).__name__}: {e})"
-            ) from e
-        return model
+        return restore_checked(
+            lambda: cls._restore(meta, arrays, device, where), "bridge.models", where
+        )
 
     @classmethod
     def _restore(

@@ -22,11 +22,19 @@ from torch import nn
 
 from boltz.atomic import atomic_directory
 from boltz.checkpoint import need
-from boltz.container import CONTENT_ERRORS, files_manifest, verify_files, write_container
+from boltz.container import files_manifest, verify_files, write_container
 from boltz.errors import CheckpointError, ConfigError
 
 from ...base import MultiViewModel  # annotations: the HRL (model.py imports this module)
-from .._checkpoint import build_checked, header, need_views, read_index, state_arrays, sub_tensors
+from .._checkpoint import (
+    build_checked,
+    header,
+    need_views,
+    read_index,
+    restore_checked,
+    state_arrays,
+    sub_tensors,
+)
 from .._validation import check_hidden, resolve_device
 from .networks import BimodalLayer, FeedForward, JointAutoencoder
 from .stage1 import HRLStage1
@@ -88,16 +96,7 @@ def load_hrl(
     """Read a model written by :func:`save_hrl` (see :meth:`HRL.load`)."""
     d, meta, arrays, where = read_index(directory, "hrl.npz", "hrl.pt", "HRL")
     verify_files(d, meta.get("files"), ["stage1/stage1.npz"], where)
-    try:
-        model = _restore(cls, d, meta, arrays, device, where)
-        model._self_check()
-    except CheckpointError:
-        raise
-    except (*CONTENT_ERRORS, RuntimeError) as e:
-        raise CheckpointError(
-            f"{where}: a damaged or inconsistent HRL checkpoint ({type(e).__name__}: {e})"
-        ) from e
-    return model
+    return restore_checked(lambda: _restore(cls, d, meta, arrays, device, where), "HRL", where)
 
 
 def _restore(
