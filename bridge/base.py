@@ -37,6 +37,8 @@ from boltz.errors import ConfigError, DataError, DataTypeError, NotFittedError
 __all__ = ["MultiViewModel", "check_n_components", "validate_labels", "validate_views"]
 
 Views = Mapping[str, ArrayLike]
+#: Validated views: ``{name: float64 array of shape (n_samples, n_features_v)}``.
+ViewArrays = dict[str, np.ndarray]
 
 
 def _as_float_array(X: Any, where: str, dtype: DTypeLike | None) -> np.ndarray:

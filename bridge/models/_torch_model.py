@@ -35,7 +35,7 @@ from boltz.container import read_container, write_container
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from .. import distributed as bd
-from ..base import MultiViewModel, Views
+from ..base import MultiViewModel, ViewArrays, Views
 from ..metrics import cross_modal_map
 from ._checkpoint import (
     build_checked,
@@ -271,13 +271,7 @@ class TorchMultiViewModel(MultiViewModel):
         """``(V, Y, V_val, Y_val)``: the validated arguments of ``fit`` (float64)."""
         return self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
 
-    def _fit_data(
-        self,
-        V: dict[str, np.ndarray],
-        Y: Any,
-        V_val: dict[str, np.ndarray] | None,
-        ctx: FitContext,
-    ) -> None:
+    def _fit_data(self, V: ViewArrays, Y: Any, V_val: ViewArrays | None, ctx: FitContext) -> None:
         """Fill ``ctx.data`` / ``ctx.val_data`` from the validated views (after
         ``_fit_preprocess``); the network's input widths are ``ctx.data[v].shape[1]``."""
         ctx.data = self._tensors(V, ctx.device)

@@ -64,7 +64,7 @@ from torch import nn
 from boltz.constraints import Interval
 from boltz.errors import ConfigError, DataError
 
-from ..base import Views
+from ..base import ViewArrays, Views
 from ._dm2c_nets import DM2CNet, gradient_penalty
 from ._dm2c_training import adversarial_loop
 from ._torch_model import SHARED_CONSTRAINTS, TorchMultiViewModel
@@ -461,13 +461,7 @@ class DM2C(TorchMultiViewModel):
                 raise DataError(f"view names must be non-empty strings without '.'; got {k!r}.")
         return V, Y, None, None
 
-    def _fit_data(
-        self,
-        V: dict[str, np.ndarray],
-        Y: Any,
-        V_val: None,
-        ctx: FitContext,
-    ) -> None:
+    def _fit_data(self, V: ViewArrays, Y: Any, V_val: None, ctx: FitContext) -> None:
         names = list(V)
         if self.unify is not None and self.unify not in names:
             raise ConfigError(f"unify must be one of the views {names}; got {self.unify!r}.")

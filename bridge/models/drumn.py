@@ -85,7 +85,7 @@ from torch import nn
 
 from boltz.errors import ConfigError, DataError
 
-from ..base import Views
+from ..base import ViewArrays, Views
 from ._drumn_weights import (
     BestHistory,
     WeightHistory,
@@ -511,13 +511,7 @@ class DRUMN(EarlyStoppingModel):
         """
         return super().fit(self._apply_observed(views, observed), y, views_val, y_val)
 
-    def _fit_data(
-        self,
-        V: dict[str, np.ndarray],
-        Y: Any,
-        V_val: dict[str, np.ndarray] | None,
-        ctx: FitContext,
-    ) -> None:
+    def _fit_data(self, V: ViewArrays, Y: Any, V_val: ViewArrays | None, ctx: FitContext) -> None:
         a, b = self.view_names_
         obs = {k: np.isfinite(V[k]).all(axis=1) for k in (a, b)}
         n_c = int((obs[a] & obs[b]).sum())

@@ -55,7 +55,7 @@ from torch import nn
 
 from boltz.errors import CheckpointError, ConfigError, DataError
 
-from ..base import validate_labels, validate_views
+from ..base import ViewArrays, validate_labels, validate_views
 from ._layers import mlp
 from ._torch_model import TorchMultiViewModel
 from ._training import FitContext, train_loop
@@ -509,13 +509,7 @@ class SDML(TorchMultiViewModel):
         return self._classes
 
     # ------------------------------------------------------------------ training
-    def _fit_data(
-        self,
-        V: dict[str, np.ndarray],
-        Y: Any,
-        V_val: dict[str, np.ndarray] | None,
-        ctx: FitContext,
-    ) -> None:
+    def _fit_data(self, V: ViewArrays, Y: Any, V_val: ViewArrays | None, ctx: FitContext) -> None:
         """The preprocessed arrays of the views, their label targets and ``P_``."""
         for k in V:
             self._check_name(k)
