@@ -107,6 +107,16 @@ PUBLIC_METHODS = (
 )
 
 
+def _method(cls: type, name: str):
+    """``cls``'s method ``name`` when boltz, bridge or recipes define it (also in a base
+    class or mixin, e.g. RBM's likelihood methods); None for inherited sklearn/torch ones."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            own = klass.__module__.split(".")[0] in ("boltz", "bridge", "recipes")
+            return klass.__dict__[name] if own else None
+    return None
+
+
 def _sig(obj) -> str:
     try:
         return str(inspect.signature(obj))
@@ -139,7 +149,7 @@ def main() -> None:
             ]
             if inspect.isclass(obj):
                 for meth in PUBLIC_METHODS:
-                    m = obj.__dict__.get(meth)
+                    m = _method(obj, meth)
                     if m is None or not callable(m):
                         continue
                     out += [
