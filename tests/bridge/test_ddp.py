@@ -39,6 +39,20 @@ UNIDENTIFIED = {"dcca": ("encoders.0.2.bias", "encoders.1.2.bias")}
 MODELS = ["bimodal", "corr", "dcca", "dccae", "sdml", "joint", "cross"]
 
 
+def _square_loop(net, generator, **kw):
+    """``train_loop`` on ten rows of ones with the loss mean(net(x)^2)."""
+    return train_loop(
+        net,
+        lambda b, g: net(b["x"]).pow(2).mean(),
+        {"x": torch.ones(10, 3)},
+        batch_size=5,
+        learning_rate=0.1,
+        weight_decay=0.0,
+        generator=generator,
+        **kw,
+    )
+
+
 def _data():
     views, y = make_paired_views(
         N_TRAIN + N_VAL, dims=(12, 9), latent=4, noise=0.3, n_classes=3, random_state=0
@@ -156,17 +170,7 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
     info["drumn_refused"] = _refusal(lambda: DRUMN(hidden=(8,), n_components=2).fit(train))
     net = torch.nn.Linear(3, 1)
     info["loop_refused"] = _refusal(
-        lambda: train_loop(
-            net,
-            lambda b, g: net(b["x"]).pow(2).mean(),
-            {"x": torch.ones(10, 3)},
-            epochs=1,
-            batch_size=5,
-            learning_rate=0.1,
-            weight_decay=0.0,
-            generator=torch.Generator().manual_seed(0),
-            desc="Custom",
-        )
+        lambda: _square_loop(net, torch.Generator().manual_seed(0), epochs=1, desc="Custom")
     )
     with bd.replicated():
         m = DCCA(hidden=(16,), n_components=3, epochs=2, **COMMON).fit(train)
@@ -376,17 +380,7 @@ def test_without_a_process_group_nothing_changes():
     for distributed in (None, False, "mean"):  # ignored without a process group
         torch.manual_seed(0)
         net.reset_parameters()
-        hist, _ = train_loop(
-            net,
-            lambda b, g: net(b["x"]).pow(2).mean(),
-            {"x": torch.ones(10, 3)},
-            epochs=2,
-            batch_size=5,
-            learning_rate=0.1,
-            weight_decay=0.0,
-            generator=gen.manual_seed(0),
-            distributed=distributed,
-        )
+        hist, _ = _square_loop(net, gen.manual_seed(0), epochs=2, distributed=distributed)
         if distributed is None:
             ref = hist
         assert hist == ref
