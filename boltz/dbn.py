@@ -29,6 +29,7 @@ from .checkpoint import (
     register,
     write_checkpoint,
 )
+from .constraints import Interval, SequenceOf, validate_params
 from .distributed import is_writer
 from .errors import ConfigError, NotFittedError
 from .layer import FittedLayer, down_pass, up_pass
@@ -59,11 +60,14 @@ def check_seed(value: Any, name: str = "random_state") -> None:
         raise ConfigError(f"{name} must be None or an integer >= 0; got {value!r}.")
 
 
-def check_callbacks(callbacks: Any, name: str = "callbacks") -> None:
-    if callbacks is None:
-        return
-    if not isinstance(callbacks, (list, tuple)) or not all(callable(c) for c in callbacks):
-        raise ConfigError(f"{name} must be None or a list of callables; got {callbacks!r}.")
+#: What DBN's own hyperparameters may be (:mod:`boltz.constraints`); ``layers`` is
+#: checked in code (each an RBM, Bernoulli visibles above the first).
+DBN_CONSTRAINTS: dict[str, list[Any]] = {
+    "checkpoint_every": [Interval(int, 1, None)],
+    "random_state": ["random_state"],
+    "callbacks": [None, SequenceOf("callable", types=(list, tuple), what="a list of callables")],
+    "warm_start": ["boolean"],
+}
 
 
 def rbm_from_spec(config: Any, where: str) -> RBM:
@@ -169,9 +173,7 @@ class DBN(TransformerMixin, BaseEstimator):
                     f"probabilities of layer {i - 1}); got visible={layer.visible!r}. Only the "
                     "first layer may be Gaussian or replicated softmax."
                 )
-        check_int("checkpoint_every", self.checkpoint_every, 1)
-        check_seed(self.random_state)
-        check_callbacks(self.callbacks)
+        validate_params(self, DBN_CONSTRAINTS)
         return list(layers)
 
     def _is_complete(self) -> bool:

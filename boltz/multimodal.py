@@ -13,8 +13,6 @@ in :mod:`boltz.crossmodal`; :func:`top_words` (re-exported here) reads generated
 from __future__ import annotations
 
 import logging
-import math
-import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
@@ -33,8 +31,9 @@ from .checkpoint import (
     register,
     write_checkpoint,
 )
+from .constraints import Interval, Options, validate_params
 from .crossmodal import chain_average, check_inference, run_chains, top_words
-from .dbn import DBN, check_int, check_seed, sub_arrays, unit_name
+from .dbn import DBN, check_int, sub_arrays, unit_name
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .layer import move
 from .model import RBMModel
@@ -50,6 +49,20 @@ __all__ = ["MultimodalDBN", "top_words"]
 
 _EVAL_BATCH = 4096
 _TRAININGS = ("multiprediction", "likelihood")
+
+#: What MultimodalDBN's own hyperparameters may be (:mod:`boltz.constraints`);
+#: ``pathways``, ``joint`` and ``finetune_views`` (names from ``pathways``) are checked
+#: in code.
+MULTIMODAL_CONSTRAINTS: dict[str, list[Any]] = {
+    "joint_training": [Options(*_TRAININGS)],
+    "inference_steps": [Interval(int, 1, None)],
+    "finetune_epochs": [Interval(int, 0, None)],
+    "finetune_learning_rate": [Interval(float, 0, None, closed="neither")],
+    "finetune_weight_decay": [Interval(float, 0, None)],
+    "validation_fraction": [Interval(float, 0, 1, closed="left")],
+    "n_jobs": [None, Interval(int, 1, None), Interval(int, None, -1)],  # joblib's meaning
+    "random_state": ["random_state"],
+}
 
 
 def _fit_pathway(name: str, dbn: DBN, X: Any, X_val: Any) -> DBN:
@@ -206,21 +219,7 @@ class MultimodalDBN(BaseEstimator):
                 "joint must have visible='bernoulli' (it models the pathways' top hidden "
                 f"probabilities); got visible={self.joint.visible!r}."
             )
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool)
-            or not isinstance(self.n_jobs, numbers.Integral)
-            or self.n_jobs == 0
-        ):
-            raise ConfigError(f"n_jobs must be None or a non-zero integer; got {self.n_jobs!r}.")
-        if self.joint_training not in _TRAININGS:
-            raise ConfigError(
-                f"joint_training must be one of {list(_TRAININGS)}; got {self.joint_training!r}."
-            )
-        check_int("inference_steps", self.inference_steps, 1)
-        check_int("finetune_epochs", self.finetune_epochs, 0)
-        lr = self.finetune_learning_rate
-        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
-            raise ConfigError(f"finetune_learning_rate must be a positive number; got {lr!r}.")
+        validate_params(self, MULTIMODAL_CONSTRAINTS)
         fv = self.finetune_views
         if fv is not None and (
             isinstance(fv, str)
@@ -232,13 +231,6 @@ class MultimodalDBN(BaseEstimator):
                 f"finetune_views must be None or a non-empty list of view names from "
                 f"{list(pw)}; got {fv!r}."
             )
-        wd = self.finetune_weight_decay
-        if isinstance(wd, bool) or not isinstance(wd, numbers.Real) or not 0 <= wd < math.inf:
-            raise ConfigError(f"finetune_weight_decay must be a number >= 0; got {wd!r}.")
-        vf = self.validation_fraction
-        if isinstance(vf, bool) or not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
-            raise ConfigError(f"validation_fraction must be in [0, 1); got {vf!r}.")
-        check_seed(self.random_state)
         return dict(pw), self.joint
 
     def _is_fitted(self) -> bool:
