@@ -32,6 +32,7 @@ from sklearn.base import BaseEstimator
 
 from ._version import __version__
 from .checkpoint import CheckpointError, check_no_extra, need, register, write_checkpoint
+from .constraints import Interval, Options, validate_params
 from .dbn import DBN, check_int, check_seed, sub_arrays
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .multimodal import MultimodalDBN
@@ -44,6 +45,28 @@ logger = logging.getLogger(__name__)
 __all__ = ["Tagger", "check_tagging_data", "infer_visible"]
 
 _VISIBLES = ("auto", "bernoulli", "gaussian", "softmax")
+
+#: What the Tagger's hyperparameters may be (:mod:`boltz.constraints`), checked at
+#: ``fit``; the pathway widths (``features_hidden``, ``tags_hidden``) and the unit types
+#: against the data are checked in code.
+TAGGER_CONSTRAINTS: dict[str, list[Any]] = {
+    "joint_hidden": [Interval(int, 1, None)],
+    "features_visible": [Options(*_VISIBLES)],
+    "tags_visible": [Options(*_VISIBLES)],
+    "epochs": [Interval(int, 1, None)],
+    "learning_rate": [Options("auto"), Interval(float, 0, None, closed="neither")],
+    "persistent": [Options("auto"), "boolean"],
+    "batch_size": [Interval(int, 1, None)],
+    "finetune_epochs": [Interval(int, 0, None)],
+    "finetune_learning_rate": [Interval(float, 0, None, closed="neither")],
+    "finetune_weight_decay": [Interval(float, 0, None)],
+    "inference_steps": [Interval(int, 1, None)],
+    "frequency_exponent": [Options("auto"), Interval(float, 0, None)],
+    "n_models": [Interval(int, 1, None)],
+    "validation_fraction": [Interval(float, 0, 1, closed="left")],
+    "random_state": ["random_state"],
+    "progress": ["progress"],
+}
 
 #: ``learning_rate="auto"`` for RBMs with Bernoulli visibles (the joint layer, upper
 #: layers, 0/1 data).  On a Corel5k validation split (500 of the 4,500 training
@@ -428,8 +451,7 @@ class Tagger(BaseEstimator):
         -------
         self
         """
-        self._check_exponent()
-        self._seeds()
+        validate_params(self, TAGGER_CONSTRAINTS)
         data = check_tagging_data(X, Y)
         fv = data["features_visible"] if self.features_visible == "auto" else self.features_visible
         tv = "bernoulli" if self.tags_visible == "auto" else self.tags_visible
