@@ -145,8 +145,11 @@ def build_checked(
     return module
 
 
-def restore_checked(restore: Callable[[], Any], what: str, where: str) -> Any:
-    """The model ``restore()`` rebuilds, after its ``_self_check()``.
+def restore_checked(
+    restore: Callable[[], Any], what: str, where: str, *, self_check: bool = True
+) -> Any:
+    """The model ``restore()`` rebuilds, after its ``_self_check()`` (unless
+    ``self_check=False``).
 
     A CheckpointError passes through; a content error (:data:`boltz.container.CONTENT_ERRORS`)
     or a RuntimeError (a torch shape mismatch, ...) of either step becomes a
@@ -154,7 +157,8 @@ def restore_checked(restore: Callable[[], Any], what: str, where: str) -> Any:
     """
     try:
         model = restore()
-        model._self_check()
+        if self_check:
+            model._self_check()
     except CheckpointError:
         raise
     except (*CONTENT_ERRORS, RuntimeError) as e:

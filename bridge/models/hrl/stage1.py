@@ -21,7 +21,6 @@ import boltz
 from boltz.atomic import atomic_directory
 from boltz.checkpoint import need
 from boltz.container import (
-    CONTENT_ERRORS,
     files_manifest,
     safe_member_name,
     verify_files,
@@ -29,7 +28,7 @@ from boltz.container import (
 )
 from boltz.errors import CheckpointError, ConfigError, DataError
 
-from .._checkpoint import header, need_views, read_index
+from .._checkpoint import header, need_views, read_index, restore_checked
 from .._validation import check_float, check_hidden, check_int, resolve_seed
 from .fingerprint import FeatureCache, fingerprint
 from .stages import stage_seed
@@ -344,14 +343,9 @@ class HRLStage1:
             (``stage1.json``, no checksums).
         """
         d, meta, _, where = read_index(directory, "stage1.npz", "stage1.json", "HRLStage1")
-        try:
-            return cls._from_index(d, meta, device, where)
-        except CheckpointError:
-            raise
-        except (*CONTENT_ERRORS, RuntimeError) as e:
-            raise CheckpointError(
-                f"{where}: a damaged or inconsistent HRLStage1 ({type(e).__name__}: {e})"
-            ) from e
+        return restore_checked(
+            lambda: cls._from_index(d, meta, device, where), "HRLStage1", where, self_check=False
+        )
 
     @classmethod
     def _from_index(cls, d: Path, meta: Mapping[str, Any], device: str, where: str) -> HRLStage1:
