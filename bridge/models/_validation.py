@@ -64,6 +64,25 @@ def check_float(value: Any, name: str, lo: float = 0.0, *, strict: bool = False)
     return float(value)
 
 
+def check_outputs(model: Any, term: str) -> int:
+    """The network output width of a model with a final CCA (DCCA, DRUMN): ``n_outputs``,
+    default ``n_components``; checked against ``n_components`` and ``batch_size``
+    (``term``, what needs each batch's covariance, words the error)."""
+    k = check_int(model.n_components, "n_components")
+    o = k if model.n_outputs is None else check_int(model.n_outputs, "n_outputs")
+    if k > o:
+        raise ConfigError(
+            f"n_components={k} exceeds n_outputs={o}: the final CCA cannot find more "
+            "components than the networks output. Raise n_outputs."
+        )
+    if model.batch_size <= o:
+        raise ConfigError(
+            f"batch_size={model.batch_size} must exceed n_outputs={o}: {term} needs the "
+            "covariance of each batch (use a large batch)."
+        )
+    return o
+
+
 def check_hidden(value: Any, name: str = "hidden") -> tuple[int, ...]:
     """A non-empty sequence of layer widths (one int is read as one layer)."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):

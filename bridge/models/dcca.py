@@ -52,7 +52,7 @@ from boltz.errors import ConfigError
 from ..baselines import CCA
 from ._layers import Decoder, mlp
 from ._torch_model import EarlyStoppingModel
-from ._validation import check_activation, check_float, check_int
+from ._validation import check_activation, check_float, check_int, check_outputs
 from ._view_codecs import hidden_per_view
 
 __all__ = ["DCCA", "DCCAE", "total_correlation"]
@@ -202,25 +202,13 @@ class DCCA(EarlyStoppingModel):
         return int(self.n_components if self.n_outputs is None else self.n_outputs)
 
     def _check_params(self) -> None:
-        k = check_int(self.n_components, "n_components")
-        if self.n_outputs is not None:
-            o = check_int(self.n_outputs, "n_outputs")
-            if k > o:
-                raise ConfigError(
-                    f"n_components={k} exceeds n_outputs={o}: the final CCA cannot find more "
-                    "components than the networks output. Raise n_outputs."
-                )
+        check_outputs(self, "the objective")
         if self.top_k is not None:
             t = check_int(self.top_k, "top_k")
             if t > self._n_outputs():
                 raise ConfigError(f"top_k={t} exceeds n_outputs={self._n_outputs()}.")
         check_float(self.reg, "reg", strict=True)
         check_activation(self.activation)
-        if self.batch_size <= self._n_outputs():
-            raise ConfigError(
-                f"batch_size={self.batch_size} must exceed n_outputs={self._n_outputs()}: the "
-                "objective needs the covariance of each batch (use a large batch)."
-            )
 
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
         names = list(self.view_names_)

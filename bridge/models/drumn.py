@@ -97,7 +97,7 @@ from ._drumn_weights import (
 )
 from ._torch_model import EarlyStoppingModel
 from ._training import FitContext, train_loop
-from ._validation import check_float, check_hidden, check_int
+from ._validation import check_float, check_hidden, check_int, check_outputs
 
 __all__ = [
     "DRUMN",
@@ -269,12 +269,7 @@ class DRUMN(EarlyStoppingModel):
         return int(self.n_components if self.n_outputs is None else self.n_outputs)
 
     def _check_params(self) -> None:
-        k = check_int(self.n_components, "n_components")
-        if self.n_outputs is not None and k > check_int(self.n_outputs, "n_outputs"):
-            raise ConfigError(
-                f"n_components={k} exceeds n_outputs={self.n_outputs}: the final CCA cannot "
-                "find more components than the networks output. Raise n_outputs."
-            )
+        check_outputs(self, "the correlation term")
         check_float(self.recon_weight, "recon_weight")
         check_float(self.noise, "noise")
         check_float(self.reg, "reg", strict=True)
@@ -285,11 +280,6 @@ class DRUMN(EarlyStoppingModel):
         for name in ("threshold", "adaptive_weights"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-        if self.batch_size <= self._n_outputs():
-            raise ConfigError(
-                f"batch_size={self.batch_size} must exceed n_outputs={self._n_outputs()}: the "
-                "correlation term needs the covariance of each batch (use a large batch)."
-            )
         if isinstance(self.hidden, Mapping):
             for v, h in self.hidden.items():
                 check_hidden(h, f"hidden[{v!r}]")
