@@ -35,7 +35,8 @@ class PairedBaseline(MultiViewModel):
         ``weights_`` last (it marks the model fitted)."""
 
     def transform(self, views: Views) -> dict[str, np.ndarray]:
-        """Project each given view: ``(X_v - means_[v]) @ weights_[v]``.
+        """Project each given view (:meth:`_project`; CCA and CFA: ``(X_v - means_[v]) @
+        weights_[v]``).
 
         Parameters
         ----------
@@ -47,4 +48,8 @@ class PairedBaseline(MultiViewModel):
         dict[str, ndarray of shape (n_samples, n_components)]
         """
         V = self._validate_transform(views, dtype=np.float64)
-        return {k: (X - self.means_[k]) @ self.weights_[k] for k, X in V.items()}
+        return {k: self._project(k, X) for k, X in V.items()}
+
+    def _project(self, name: str, X: np.ndarray) -> np.ndarray:
+        """The embedding ``(n_samples, n_components)`` of the validated view ``name``."""
+        return (X - self.means_[name]) @ self.weights_[name]

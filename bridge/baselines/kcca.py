@@ -13,7 +13,7 @@ from sklearn.metrics.pairwise import linear_kernel, polynomial_kernel, rbf_kerne
 
 from boltz.errors import ConfigError, DataError
 
-from ..base import Views, check_n_components
+from ..base import check_n_components
 from ._paired import PairedBaseline
 from .cca import _check_reg, _fix_signs, solve_cca
 
@@ -318,31 +318,14 @@ class KCCA(PairedBaseline):
 
     # ---------------------------------------------------------------- transform
 
-    def transform(self, views: Views) -> dict[str, np.ndarray]:
-        """Embed each given view.
-
-        Exact: ``k_c(X_v, X_fit_v) @ weights_[v]`` with the test kernel centered by
+    def _project(self, name: str, X: np.ndarray) -> np.ndarray:
+        """Exact: ``k_c(X_v, X_fit_v) @ weights_[v]`` with the test kernel centered by
         the training statistics.  Nyström: ``(k(X_v, L_v) @ nystrom_maps_[v] -
-        feature_means_[v]) @ weights_[v]``.
-
-        Parameters
-        ----------
-        views : dict[str, array-like of shape (n_samples, n_features_v)]
-            One or both fitted views.
-
-        Returns
-        -------
-        dict[str, ndarray of shape (n_samples, n_components)]
-        """
-        V = self._validate_transform(views, dtype=np.float64)
-        out = {}
-        for name, X in V.items():
-            g = self.gammas_[name]
-            if self.method_ == "exact":
-                col, grand = self.kernel_means_[name]
-                Kt = _center_test(self._kernel(X, self.X_fit_[name], g), col, grand)
-                out[name] = Kt @ self.weights_[name]
-            else:
-                Phi = self._kernel(X, self.landmarks_[name], g) @ self.nystrom_maps_[name]
-                out[name] = (Phi - self.feature_means_[name]) @ self.weights_[name]
-        return out
+        feature_means_[v]) @ weights_[v]``."""
+        g = self.gammas_[name]
+        if self.method_ == "exact":
+            col, grand = self.kernel_means_[name]
+            Kt = _center_test(self._kernel(X, self.X_fit_[name], g), col, grand)
+            return Kt @ self.weights_[name]
+        Phi = self._kernel(X, self.landmarks_[name], g) @ self.nystrom_maps_[name]
+        return (Phi - self.feature_means_[name]) @ self.weights_[name]
