@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..base import MultiViewModel, Views
+from ..base import MultiViewModel, ViewArrays, Views
 
 __all__ = ["PairedBaseline"]
 
@@ -15,8 +15,9 @@ __all__ = ["PairedBaseline"]
 class PairedBaseline(MultiViewModel):
     """Base of CCA, CFA and KCCA: unsupervised, exactly two views, float64.
 
-    Subclasses implement :meth:`_fit_views`; :meth:`transform` is the linear
-    projection ``(X_v - means_[v]) @ weights_[v]`` unless overridden.
+    Subclasses implement :meth:`_fit_views`; :meth:`transform` embeds each view with
+    :meth:`_project`, the linear projection ``(X_v - means_[v]) @ weights_[v]`` unless
+    overridden (KCCA's kernel embedding).
     """
 
     min_views: ClassVar[int] = 2
@@ -30,7 +31,7 @@ class PairedBaseline(MultiViewModel):
         self._fit_views(V)
 
     @abstractmethod
-    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
+    def _fit_views(self, V: ViewArrays) -> None:
         """Learn from the validated views ``{name: (n_samples, d_v)}`` (float64); set
         ``weights_`` last (it marks the model fitted)."""
 

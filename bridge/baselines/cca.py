@@ -10,7 +10,7 @@ import scipy.linalg as sla
 
 from boltz.errors import ConfigError, DataError
 
-from ..base import check_n_components
+from ..base import ViewArrays, check_n_components
 from ._paired import PairedBaseline
 
 __all__ = ["CCA"]
@@ -162,7 +162,7 @@ class CCA(PairedBaseline):
     n_components: int = 10
     reg: float = 1e-4
 
-    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
+    def _fit_views(self, V: ViewArrays) -> None:
         reg = _check_reg(self.reg)
         (a, Xa), (b, Xb) = V.items()
         n = Xa.shape[0]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import scipy.linalg as sla
 
-from ..base import check_n_components
+from ..base import ViewArrays, check_n_components
 from ._paired import PairedBaseline
 from .cca import _fix_signs
 
@@ -57,7 +56,7 @@ class CFA(PairedBaseline):
 
     n_components: int = 10
 
-    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
+    def _fit_views(self, V: ViewArrays) -> None:
         (a, Xa), (b, Xb) = V.items()
         k = check_n_components(
             self.n_components, min(Xa.shape[1], Xb.shape[1]), "min(n_features) of the two views"

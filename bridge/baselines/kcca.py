@@ -13,7 +13,7 @@ from sklearn.metrics.pairwise import linear_kernel, polynomial_kernel, rbf_kerne
 
 from boltz.errors import ConfigError, DataError
 
-from ..base import check_n_components
+from ..base import ViewArrays, check_n_components
 from ._paired import PairedBaseline
 from .cca import _check_reg, _fix_signs, solve_cca
 
@@ -210,7 +210,7 @@ class KCCA(PairedBaseline):
 
     # ---------------------------------------------------------------------- fit
 
-    def _fit_views(self, V: dict[str, np.ndarray]) -> None:
+    def _fit_views(self, V: ViewArrays) -> None:
         self._check_params()
         reg = _check_reg(self.reg, positive=True)
         n = next(iter(V.values())).shape[0]
