@@ -59,6 +59,7 @@ MULTIMODAL_CONSTRAINTS: dict[str, list[Any]] = {
     "finetune_epochs": [Interval(int, 0, None)],
     "finetune_learning_rate": [Interval(float, 0, None, closed="neither")],
     "finetune_weight_decay": [Interval(float, 0, None)],
+    "finetune_average": [Interval(float, 0, 1, closed="left")],
     "validation_fraction": [Interval(float, 0, 1, closed="left")],
     "n_jobs": [None, Interval(int, 1, None), Interval(int, None, -1)],  # joblib's meaning
     "random_state": ["random_state"],
@@ -132,6 +133,11 @@ class MultimodalDBN(BaseEstimator):
         (a tagger) trains for that alone, e.g. ``["tags"]``.
     finetune_weight_decay : float, default 0.0
         L2 penalty on the joint weights during multi-prediction.
+    finetune_average : float, default 0.0
+        Polyak averaging of the multi-prediction updates: with ``0 < x < 1`` the
+        joint layer ends with (and validation scores) an exponential moving average
+        of its parameters, decay ``x`` per update; 0 keeps Adam's iterate.  See
+        :class:`boltz.multiprediction.MultiPredictionTrainer`.
     validation_fraction : float, default 0.1
         Without ``X_val``, the share of the rows held out of the multi-prediction
         updates to choose the best epoch (the pathways and the joint pretraining see
@@ -187,6 +193,7 @@ class MultimodalDBN(BaseEstimator):
     finetune_learning_rate: float = 0.001
     finetune_views: Sequence[str] | None = None
     finetune_weight_decay: float = 0.0
+    finetune_average: float = 0.0
     validation_fraction: float = 0.1
     n_jobs: int | None = None
     random_state: Any = None
@@ -375,6 +382,7 @@ class MultimodalDBN(BaseEstimator):
             rng=rng,
             targets=None if self.finetune_views is None else list(self.finetune_views),
             weight_decay=float(self.finetune_weight_decay),
+            average=float(self.finetune_average),
         )
         logger.info("MultimodalDBN: multi-prediction training of the joint layer")
         v_tops, v_target = sources(X_val, Z_val, val_rows)
@@ -604,6 +612,8 @@ class MultimodalDBN(BaseEstimator):
             "views": list(self.views_),
             "pathways": {},
         }
+        if self.finetune_average:  # absent when off: older checkpoints stay byte-equal
+            meta["config"]["finetune_average"] = float(self.finetune_average)
         arrays: dict[str, np.ndarray] = {}
         for n in self.views_:
             m, a = self.pathways_[n].checkpoint_state()

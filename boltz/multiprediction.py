@@ -175,6 +175,11 @@ class MultiPredictionTrainer:
     targets : sequence of str, optional
         The views that may be hidden (and are scored on validation); default all.
         A tagger only ever infers its tags: ``targets=["tags"]``.
+    average : float, default 0
+        Polyak averaging: with ``0 < average < 1`` an exponential moving average of
+        the joint parameters (this decay per update, started at the pretrained
+        values) is what validation scores and what the trainer leaves in place;
+        0 leaves the last (or best validation) iterate of Adam.
     """
 
     def __init__(
@@ -187,7 +192,11 @@ class MultiPredictionTrainer:
         rng: np.random.Generator,
         weight_decay: float = 0.0,
         targets: Sequence[str] | None = None,
+        average: float = 0.0,
     ) -> None:
+        if not 0.0 <= float(average) < 1.0:
+            raise ValueError(f"average must be in [0, 1); got {average!r}.")
+        self.average = float(average)
         names = [g.name for g in joint.groups]
         if targets is None:
             targets = names
@@ -320,6 +329,9 @@ class MultiPredictionTrainer:
         groups = self.targets
         xp = self.joint.backend.xp
         best, best_params = math.inf, None
+        params = self.joint.params
+        d = self.average
+        avg = {k: v.copy() for k, v in params.items()} if d else None
         with make_progress(epochs * n_rows, "MultimodalDBN multi-prediction", progress) as bar:
             for epoch in range(epochs):
                 t0 = time.perf_counter()
@@ -329,6 +341,10 @@ class MultiPredictionTrainer:
                     missing = groups[int(self.rng.integers(len(groups)))]
                     target, weight = target_fn(idx, missing.name)
                     total += self.batch_loss(tops_fn(idx), target, weight, missing, train=True)
+                    if avg is not None:
+                        for k, a in avg.items():
+                            a *= d
+                            a += (1 - d) * params[k]
                     bar.update(len(idx))
                 rec = {"epoch": float(epoch), "loss": total / n_rows}
                 if not all(bool(xp.isfinite(v).all()) for v in self.joint.params.values()):
@@ -338,6 +354,11 @@ class MultiPredictionTrainer:
                         f"{self.learning_rate:g}; try {self.learning_rate / 10:g})."
                     )
                 if val is not None and val[2] > 0:
+                    live = None
+                    if avg is not None:  # score the averaged parameters
+                        live = {k: v.copy() for k, v in params.items()}
+                        for k, a in avg.items():
+                            params[k][...] = a
                     v_tops, v_target, n_val = val
                     lv = 0.0
                     for idx in iter_batches(n_val, 4096):
@@ -348,8 +369,11 @@ class MultiPredictionTrainer:
                     rec["loss_val"] = lv / (n_val * len(groups))
                     if rec["loss_val"] < best:
                         best = rec["loss_val"]
-                        best_params = {k: v.copy() for k, v in self.joint.params.items()}
+                        best_params = {k: v.copy() for k, v in params.items()}
                         rec["best"] = 1.0
+                    if live is not None:
+                        for k, v in live.items():
+                            params[k][...] = v
                 rec["seconds"] = time.perf_counter() - t0
                 history.append(rec)
                 logger.info(
@@ -358,9 +382,11 @@ class MultiPredictionTrainer:
                     epochs,
                     " ".join(f"{k}={v:.4g}" for k, v in rec.items() if k != "epoch"),
                 )
+        if best_params is None:
+            best_params = avg
         if best_params is not None:
             for k, v in best_params.items():
-                self.joint.params[k][...] = v
+                params[k][...] = v
         return history
 
 

@@ -60,6 +60,7 @@ TAGGER_CONSTRAINTS: dict[str, list[Any]] = {
     "finetune_epochs": [Interval(int, 0, None)],
     "finetune_learning_rate": [Interval(float, 0, None, closed="neither")],
     "finetune_weight_decay": [Interval(float, 0, None)],
+    "finetune_average": [Interval(float, 0, 1, closed="left")],
     "inference_steps": [Interval(int, 1, None)],
     "frequency_exponent": [Options("auto"), Interval(float, 0, None)],
     "n_models": [Interval(int, 1, None)],
@@ -280,7 +281,7 @@ class Tagger(BaseEstimator):
         CD-1 for Gaussian and replicated-softmax ones (PCD with mean-field Gaussian
         visibles diverged on the Wikipedia SIFT features, weight decay or not).
     batch_size : int, default 64
-    finetune_epochs, finetune_learning_rate, finetune_weight_decay
+    finetune_epochs, finetune_learning_rate, finetune_weight_decay, finetune_average
         The joint layer's multi-prediction training (:class:`boltz.MultimodalDBN`).
     inference_steps : int, default 10
         Mean-field alternations, in multi-prediction training and in generation.  On
@@ -335,6 +336,7 @@ class Tagger(BaseEstimator):
     finetune_epochs: int = 50
     finetune_learning_rate: float = 0.001
     finetune_weight_decay: float = 0.0
+    finetune_average: float = 0.0
     inference_steps: int = 10
     frequency_exponent: Any = "auto"
     n_models: int = 3
@@ -433,6 +435,7 @@ class Tagger(BaseEstimator):
             finetune_epochs=self.finetune_epochs,
             finetune_learning_rate=self.finetune_learning_rate,
             finetune_weight_decay=self.finetune_weight_decay,
+            finetune_average=self.finetune_average,
             validation_fraction=self.validation_fraction,
             random_state=seed,
         )

@@ -148,6 +148,91 @@ def test_bad_settings_are_config_errors():
         (dict(inference_steps=0), "inference_steps"),
         (dict(finetune_learning_rate=0.0), "finetune_learning_rate"),
         (dict(validation_fraction=1.0), "validation_fraction"),
+        (dict(finetune_average=1.0), "finetune_average"),
+        (dict(finetune_average=-0.1), "finetune_average"),
     ]:
         with pytest.raises(boltz.errors.ConfigError, match=match):
             MultimodalDBN(**base, **kw).fit({"g": np.zeros((4, 3)), "b": np.zeros((4, 3))})
+
+
+def _trainer_run(average, with_val, capture):
+    """Multi-prediction on a fixed pretrained model; Adam's iterates go to ``capture``."""
+    X = _views(60)
+    m = MultimodalDBN(
+        {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])},
+        joint=_rbm(5),
+        joint_training="likelihood",
+    ).fit({"g": X["g"], "b": X["b"]})
+    jm = m._joint_model()
+    be = jm.backend
+    dec = {v: ViewDecoder([r.model_ for r in m.pathways_[v].layers_], be) for v in m.views_}
+    tr = MultiPredictionTrainer(
+        jm,
+        dec,
+        steps=2,
+        learning_rate=0.01,
+        batch_size=16,
+        rng=np.random.default_rng(0),
+        average=average,
+    )
+    adam = tr._adam
+
+    def recording_adam(grads):
+        adam(grads)
+        capture.append({k: v.copy() for k, v in jm.params.items()})
+
+    tr._adam = recording_adam
+    Z = m._tops(X)
+
+    def tops(idx):
+        return be.asarray(Z[idx])
+
+    def target(idx, view):
+        return rows_to_targets(m.pathways_[view].layers_[0], X[view][idx], be)
+
+    start = {k: v.copy() for k, v in jm.params.items()}
+    val = (tops, target, 20) if with_val else None
+    tr.fit(tops, target, 40, 3, val=val, progress=False)
+    return start, jm.params
+
+
+def test_polyak_average_is_the_moving_average_of_adams_iterates():
+    d = 0.9
+    plain, averaged = [], []
+    _, last = _trainer_run(0.0, False, plain)
+    start, out = _trainer_run(d, False, averaged)
+    assert len(plain) == len(averaged) == 9  # 3 epochs x 3 batches
+    for a, b in zip(plain, averaged, strict=True):  # averaging never feeds back
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+    for k in start:
+        ema = start[k].copy()
+        for it in plain:
+            ema = d * ema + (1 - d) * it[k]
+        np.testing.assert_allclose(out[k], ema, rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(last[k], plain[-1][k])
+
+
+def test_polyak_average_with_validation_keeps_the_trajectory():
+    plain, averaged = [], []
+    _trainer_run(0.0, True, plain)
+    _trainer_run(0.9, True, averaged)
+    for a, b in zip(plain, averaged, strict=True):  # scoring the average restores Adam's state
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k])
+    with pytest.raises(ValueError, match="average"):
+        _trainer_run(1.0, False, [])
+
+
+def test_polyak_average_is_saved(tmp_path):
+    X = _views(50)
+    m = MultimodalDBN(
+        {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])},
+        joint=_rbm(5),
+        finetune_epochs=2,
+        finetune_average=0.95,
+        random_state=0,
+    ).fit({"g": X["g"], "b": X["b"]})
+    c = boltz.load(m.save(tmp_path / "m.npz"))
+    assert c.finetune_average == 0.95
+    np.testing.assert_array_equal(c.joint_.weights_, m.joint_.weights_)
