@@ -332,6 +332,11 @@ class MultiPredictionTrainer:
         params = self.joint.params
         d = self.average
         avg = {k: v.copy() for k, v in params.items()} if d else None
+
+        def put(src: dict[str, Any]) -> None:
+            for k, v in src.items():
+                params[k][...] = v
+
         with make_progress(epochs * n_rows, "MultimodalDBN multi-prediction", progress) as bar:
             for epoch in range(epochs):
                 t0 = time.perf_counter()
@@ -357,8 +362,7 @@ class MultiPredictionTrainer:
                     live = None
                     if avg is not None:  # score the averaged parameters
                         live = {k: v.copy() for k, v in params.items()}
-                        for k, a in avg.items():
-                            params[k][...] = a
+                        put(avg)
                     v_tops, v_target, n_val = val
                     lv = 0.0
                     for idx in iter_batches(n_val, 4096):
@@ -372,8 +376,7 @@ class MultiPredictionTrainer:
                         best_params = {k: v.copy() for k, v in params.items()}
                         rec["best"] = 1.0
                     if live is not None:
-                        for k, v in live.items():
-                            params[k][...] = v
+                        put(live)
                 rec["seconds"] = time.perf_counter() - t0
                 history.append(rec)
                 logger.info(
@@ -382,11 +385,9 @@ class MultiPredictionTrainer:
                     epochs,
                     " ".join(f"{k}={v:.4g}" for k, v in rec.items() if k != "epoch"),
                 )
-        if best_params is None:
-            best_params = avg
-        if best_params is not None:
-            for k, v in best_params.items():
-                params[k][...] = v
+        final = best_params if best_params is not None else avg
+        if final is not None:
+            put(final)
         return history
 
 

@@ -18,6 +18,13 @@ def _rbm(n, **kw):
     return boltz.RBM(n, dtype="float64", progress=False, random_state=0, batch_size=16, **kw)
 
 
+def _gb_model(**kw):
+    """A Gaussian and a Bernoulli pathway (views "g", "b") and a 5-unit joint layer."""
+    return MultimodalDBN(
+        {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])}, joint=_rbm(5), **kw
+    )
+
+
 def _views(n=40, seed=0):
     rng = np.random.default_rng(seed)
     z = rng.normal(size=(n, 2))
@@ -106,12 +113,7 @@ def test_multiprediction_carries_one_view_into_the_other():
 
 def test_history_checkpoint_and_validation():
     X = _views(60)
-    m = MultimodalDBN(
-        {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])},
-        joint=_rbm(5),
-        finetune_epochs=4,
-        random_state=0,
-    ).fit({"g": X["g"], "b": X["b"]})
+    m = _gb_model(finetune_epochs=4, random_state=0).fit({"g": X["g"], "b": X["b"]})
     h = m.finetune_history_
     assert len(h) == 4 and all("loss_val" in r for r in h)
     assert sum(r.get("best", 0) for r in h) >= 1
@@ -123,12 +125,7 @@ def test_multiprediction_is_deterministic_and_saved(tmp_path):
     views = {"g": X["g"], "b": X["b"]}
 
     def fit():
-        return MultimodalDBN(
-            {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])},
-            joint=_rbm(5),
-            finetune_epochs=3,
-            random_state=3,
-        ).fit(views)
+        return _gb_model(finetune_epochs=3, random_state=3).fit(views)
 
     a, b = fit(), fit()
     np.testing.assert_array_equal(a.joint_.weights_, b.joint_.weights_)
@@ -158,11 +155,7 @@ def test_bad_settings_are_config_errors():
 def _trainer_run(average, with_val, capture):
     """Multi-prediction on a fixed pretrained model; Adam's iterates go to ``capture``."""
     X = _views(60)
-    m = MultimodalDBN(
-        {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])},
-        joint=_rbm(5),
-        joint_training="likelihood",
-    ).fit({"g": X["g"], "b": X["b"]})
+    m = _gb_model(joint_training="likelihood").fit({"g": X["g"], "b": X["b"]})
     jm = m._joint_model()
     be = jm.backend
     dec = {v: ViewDecoder([r.model_ for r in m.pathways_[v].layers_], be) for v in m.views_}
@@ -226,13 +219,9 @@ def test_polyak_average_with_validation_keeps_the_trajectory():
 
 def test_polyak_average_is_saved(tmp_path):
     X = _views(50)
-    m = MultimodalDBN(
-        {"g": DBN([_rbm(4, visible="gaussian")]), "b": DBN([_rbm(4)])},
-        joint=_rbm(5),
-        finetune_epochs=2,
-        finetune_average=0.95,
-        random_state=0,
-    ).fit({"g": X["g"], "b": X["b"]})
+    m = _gb_model(finetune_epochs=2, finetune_average=0.95, random_state=0).fit(
+        {"g": X["g"], "b": X["b"]}
+    )
     c = boltz.load(m.save(tmp_path / "m.npz"))
     assert c.finetune_average == 0.95
     np.testing.assert_array_equal(c.joint_.weights_, m.joint_.weights_)
