@@ -15,20 +15,25 @@ Run::
     .venv/bin/python scripts/tag_validation.py corel5k tagger '{"tags_hidden": [256]}'
     .venv/bin/python scripts/tag_validation.py wikipedia tagger '{"tags_visible": "softmax"}'
     .venv/bin/python scripts/tag_validation.py wikipedia tagger '{"tags_hidden": []}'
-    .venv/bin/python scripts/tag_validation.py corel5k ensemble
-    .venv/bin/python scripts/tag_validation.py wikipedia ensemble
+    .venv/bin/python scripts/tag_validation.py corel5k ensemble 10 runs/val_corel
+    .venv/bin/python scripts/tag_validation.py wikipedia ensemble 10 runs/val_wiki
 
-The JSON holds :class:`boltz.Tagger` keywords.  ``ensemble`` trains one model for each
-of the seeds 0, 1, 2 (``n_models=1``, ``frequency_exponent=0``) and scores each, their
+The JSON holds :class:`boltz.Tagger` keywords.  ``ensemble N [DIR]`` trains one model
+for each of the seeds 0 .. N-1 (``n_models=1``, ``frequency_exponent=0``; default N = 3;
+each seed's held-out probabilities are kept in DIR and reused) and scores each, their
 average, and every ranking ``probability / frequency ** e`` for e in 0, 0.3, 0.5, 0.7,
-1, beside 10-NN label transfer and logistic regression given the same adjustment.
+1, beside 10-NN label transfer and logistic regression given the same adjustment.  It
+then prints, for every ensemble size k, the scores of the averaged probabilities
+averaged over all k-subsets of the N seeds: what ``Tagger(n_models=k)`` can expect.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,7 +79,8 @@ def main() -> None:
         report("logistic per word", tagging.logistic_scores(Xtr, Ytr, Xva), Yva)
         return
     if what == "ensemble":
-        ensemble(Xtr, Ytr, Xva, Yva)
+        n = int(sys.argv[3]) if len(sys.argv) > 3 else 3
+        ensemble(Xtr, Ytr, Xva, Yva, n, Path(sys.argv[4]) if len(sys.argv) > 4 else None)
         return
     kw = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
     for k in ("features_hidden", "tags_hidden"):
@@ -96,21 +102,48 @@ def main() -> None:
         print("  " + ", ".join(f"{k} {v:.4f}" for k, v in acc.items()), flush=True)
 
 
-def ensemble(Xtr: np.ndarray, Ytr: object, Xva: np.ndarray, Yva: object) -> None:
+def ensemble(
+    Xtr: np.ndarray, Ytr: object, Xva: np.ndarray, Yva: object, n: int, cache: Path | None
+) -> None:
     freq = tagging.tag_frequency(Ytr)
     single = []
-    for seed in (0, 1, 2):
+    for seed in range(n):
+        path = None if cache is None else cache / f"seed{seed}.npy"
+        if path is not None and path.exists():
+            single.append(np.load(path))
+            report(f"seed {seed} [cached]", single[-1], Yva)
+            continue
         t = time.perf_counter()
         tagger = boltz.Tagger(n_models=1, frequency_exponent=0.0, random_state=seed, progress=False)
         single.append(tagger.fit(Xtr, Ytr).predict_proba(Xva))
         report(f"seed {seed} [{time.perf_counter() - t:.0f} s]", single[-1], Yva)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.save(path, single[-1])
     rows = {f"seed {s}": S for s, S in enumerate(single)}
-    rows["the three averaged"] = np.mean(single, axis=0)
+    rows[f"the {n} averaged"] = np.mean(single, axis=0)
     rows["10-NN label transfer"] = tagging.knn_label_transfer(Xtr, Ytr, Xva, k=10)
     rows["logistic per word"] = tagging.logistic_scores(Xtr, Ytr, Xva)
+    exponents = (0.0, 0.3, 0.5, 0.7, 1.0)
     for label, S in rows.items():
-        for e in (0.0, 0.3, 0.5, 0.7, 1.0):
+        for e in exponents:
             report(f"{label}, e = {e}", tagging.frequency_adjusted(S, freq, e), Yva)
+    print("ensemble size k: mean over all k-subsets of the seeds (F1 | P@10 per e)")
+    for k in range(1, n + 1):
+        f1 = np.zeros(len(exponents))
+        p10 = np.zeros(len(exponents))
+        subsets = list(itertools.combinations(range(n), k))
+        for subset in subsets:
+            P = np.mean([single[i] for i in subset], axis=0)
+            for j, e in enumerate(exponents):
+                S = tagging.frequency_adjusted(P, freq, e)
+                f1[j] += tagging.annotation_scores(S, Yva).f1
+                p10[j] += tagging.precision_at_k(S, Yva, 10)
+        cells = "  ".join(
+            f"e={e}: {a / len(subsets):.4f} | {b / len(subsets):.4f}"
+            for e, a, b in zip(exponents, f1, p10)
+        )
+        print(f"k = {k} ({len(subsets)} subsets)  {cells}", flush=True)
 
 
 if __name__ == "__main__":
