@@ -23,18 +23,9 @@ def main() -> None:
     X = (load_digits().data / 16 > 0.5).astype(np.float32)
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     betas = [100, 300, 1000, 3000, 10000]
+    fit = dict(batch_size=10, epochs=20, n_chains=100, progress=False, random_state=0)
     for persistent, lr, color in ((False, 0.05, "tab:red"), (True, 0.01, "tab:blue")):
-        rbm = boltz.RBM(
-            n_hidden=16,
-            learning_rate=lr,
-            batch_size=10,
-            epochs=20,
-            persistent=persistent,
-            n_chains=100,
-            progress=False,
-            random_state=0,
-            dtype="float64",
-        ).fit(X)
+        rbm = boltz.RBM(16, learning_rate=lr, persistent=persistent, dtype="float64", **fit).fit(X)
         exact = rbm.log_partition("exact")
         est, lo, hi = [], [], []
         for nb in betas:

@@ -15,16 +15,9 @@ X = (d.data / 16.0 > 0.5).astype(np.float32)
 Xtr, Xte, ytr, yte = train_test_split(
     X, d.target, test_size=0.25, stratify=d.target, random_state=0
 )
+fit = dict(learning_rate=0.05, epochs=30, batch_size=20, random_state=0, progress=False)
 for sv in (False, True):
-    r = boltz.RBM(
-        16,
-        learning_rate=0.05,
-        epochs=30,
-        batch_size=20,
-        sample_visible=sv,
-        random_state=0,
-        progress=False,
-    ).fit(Xtr)
+    r = boltz.RBM(16, sample_visible=sv, **fit).fit(Xtr)
     clf = LogisticRegression(max_iter=3000).fit(r.transform(Xtr), ytr)
     print(
         "sample_visible",

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -86,6 +87,41 @@ def damage(raw: bytes, rng: np.random.Generator, kind: str | None = None) -> tup
         else:
             b[i] ^= 0xFF
     return kind, bytes(b)
+
+
+def damage_tally(
+    files: dict[str, bytes],
+    n: int,
+    rng: np.random.Generator,
+    load: Callable[[str, bytes], Any],
+    same: Callable[[str, Any], bool],
+) -> dict[str, int]:
+    """``n`` rounds of ``damage`` to the ``files`` (name -> bytes) in turn: ``load(name,
+    blob)`` gives the model a damaged file holds or None where the loader rejected it;
+    a model that loads must be the original one (``same(name, model)``)."""
+    names = list(files)
+    counts = {"rejected": 0, "identical": 0}
+    for i in range(n):
+        name = names[i % len(names)]
+        kind, blob = damage(files[name], rng)
+        model = load(name, blob)
+        if model is None:
+            counts["rejected"] += 1
+            continue
+        assert same(name, model), f"case {i} ({name}, {kind}) loaded a changed model"
+        counts["identical"] += 1
+    return counts
+
+
+#: What an ``Evil`` object appends to when it is unpickled (the fuzz tests check it stays empty).
+RAN: list[str] = []
+
+
+class Evil:
+    """An object whose unpickling would run code."""
+
+    def __reduce__(self):
+        return (RAN.append, ("pwned",))
 
 
 # ----------------------------------------------------------------------------- fuzz sources

@@ -21,14 +21,7 @@ import pytest
 import boltz
 from boltz.checkpoint import read_checkpoint
 
-from .crafting import boltz_models, container, damage, format1, model_state, npy
-
-RAN = []
-
-
-class _Evil:
-    def __reduce__(self):  # would run code if the loader ever unpickled
-        return (RAN.append, ("pwned",))
+from .crafting import RAN, Evil, boltz_models, container, damage_tally, format1, model_state, npy
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +45,13 @@ def _load(tmp_path, blob):
 
 
 def test_byte_damage_is_rejected_or_harmless(sources, tmp_path):
-    rng = np.random.default_rng(12345)
-    names = sorted(sources)
-    counts = {"rejected": 0, "identical": 0}
-    for i in range(600):
-        raw, ref = sources[names[i % len(names)]]
-        kind, blob = damage(raw, rng)
-        obj = _load(tmp_path, blob)
-        if obj is None:
-            counts["rejected"] += 1
-            continue
-        assert model_state(obj) == ref, f"case {i} ({names[i % len(names)]}, {kind}) loaded changed"
-        counts["identical"] += 1
+    counts = damage_tally(
+        {n: sources[n][0] for n in sorted(sources)},
+        600,
+        np.random.default_rng(12345),
+        lambda _, blob: _load(tmp_path, blob),
+        lambda name, obj: model_state(obj) == sources[name][1],
+    )
     assert counts["rejected"] > 500, counts
 
 
@@ -95,9 +83,9 @@ def _crafted(meta: dict, arrays: dict, rng: np.random.Generator) -> bytes:
     elif kind == 6:  # a metadata key missing
         m.pop(sorted(m)[rng.integers(len(m))])
     elif kind == 7:  # an object (pickle) member
-        return container(m, a, members={"evil.npy": npy(np.array([_Evil()], dtype=object))})
+        return container(m, a, members={"evil.npy": npy(np.array([Evil()], dtype=object))})
     elif kind == 8:  # raw pickle as the metadata
-        return container(pickle.dumps(_Evil()), a)
+        return container(pickle.dumps(Evil()), a)
     else:  # deflated members
         return container(m, a, compression=zipfile.ZIP_DEFLATED)
     m.pop("format", None)

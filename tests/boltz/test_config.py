@@ -25,15 +25,10 @@ learning_rate = 0.02
 epochs = 3
 [pathways.a]
 view = "left"
-[[pathways.a.layers]]
-n_hidden = 6
-[[pathways.a.layers]]
-n_hidden = 4
-learning_rate = 0.1
+layers = [{ n_hidden = 6 }, { n_hidden = 4, learning_rate = 0.1 }]
 [pathways.b]
 view = "right"
-[[pathways.b.layers]]
-n_hidden = 5
+layers = [{ n_hidden = 5 }]
 [joint]
 n_hidden = 7
 epochs = 2

@@ -17,6 +17,7 @@ from boltz.model import RBMModel
 from boltz.units import Bernoulli, Gaussian, ReplicatedSoftmax
 
 BE = Backend("numpy", np, np.dtype(np.float64))
+QUIET = dict(progress=False, random_state=0)
 
 
 def _model(unit, V=5, H=4, seed=0, scale=0.7):
@@ -108,17 +109,8 @@ def test_exact_refuses_large_models():
 
 
 def _train(unit, X, **kw):
-    return boltz.RBM(
-        n_hidden=4,
-        visible=unit,
-        epochs=30,
-        batch_size=20,
-        learning_rate=0.05,
-        progress=False,
-        random_state=0,
-        dtype="float64",
-        **kw,
-    ).fit(X)
+    fit = dict(epochs=30, batch_size=20, learning_rate=0.05, dtype="float64")
+    return boltz.RBM(4, unit, **fit, **QUIET, **kw).fit(X)
 
 
 @pytest.mark.parametrize("unit", ["bernoulli", "gaussian", "softmax"])
@@ -233,27 +225,18 @@ def test_pseudo_likelihood_is_the_full_sum_over_visibles():
     assert pseudo_log_likelihood(m, X) == pytest.approx(np.mean(want), rel=1e-10)
 
 
-def test_cd_and_pcd_increase_exact_likelihood():
+@pytest.mark.parametrize("persistent, lr", [(False, 0.1), (True, 0.02)])
+def test_cd_and_pcd_increase_exact_likelihood(persistent, lr):
     rng = np.random.default_rng(0)
     proto = rng.random((3, 8)) > 0.5
     X = (proto[rng.integers(0, 3, 400)] ^ (rng.random((400, 8)) < 0.05)).astype(np.float32)
     # the data's own entropy: log 3 prototypes + 8 bits of 5% noise ~ -2.69 nats
-    for persistent, lr in ((False, 0.1), (True, 0.02)):
-        kw = dict(
-            n_hidden=6,
-            batch_size=20,
-            momentum=0.5,
-            final_momentum=0.5,
-            init_scale=0.1,
-            progress=False,
-            random_state=0,
-            persistent=persistent,
-        )
-        r0 = boltz.RBM(epochs=1, learning_rate=1e-9, **kw).fit(X)
-        r1 = boltz.RBM(epochs=50, learning_rate=lr, **kw).fit(X)
-        assert r1.log_likelihood(X) > r0.log_likelihood(X) + 0.3
-        if not persistent:
-            assert r1.log_likelihood(X) > -2.9
+    kw = dict(batch_size=20, momentum=0.5, final_momentum=0.5, init_scale=0.1, **QUIET)
+    r0 = boltz.RBM(6, epochs=1, learning_rate=1e-9, persistent=persistent, **kw).fit(X)
+    r1 = boltz.RBM(6, epochs=50, learning_rate=lr, persistent=persistent, **kw).fit(X)
+    assert r1.log_likelihood(X) > r0.log_likelihood(X) + 0.3
+    if not persistent:
+        assert r1.log_likelihood(X) > -2.9
 
 
 def test_ais_on_the_model_backend_matches_exact_for_softmax_lengths():
@@ -278,17 +261,9 @@ def test_ais_on_digits_trained_rbm_matches_exact(persistent):
     from sklearn.datasets import load_digits
 
     X = (load_digits().data / 16 > 0.5).astype(np.float32)
-    rbm = boltz.RBM(
-        n_hidden=16,
-        learning_rate=0.01 if persistent else 0.05,
-        batch_size=10,
-        epochs=10,
-        persistent=persistent,
-        n_chains=100,
-        progress=False,
-        random_state=0,
-        dtype="float64",
-    ).fit(X)
+    lr = 0.01 if persistent else 0.05
+    fit = dict(batch_size=10, epochs=10, n_chains=100, dtype="float64", **QUIET)
+    rbm = boltz.RBM(16, learning_rate=lr, persistent=persistent, **fit).fit(X)
     exact = rbm.log_partition("exact")
     res = rbm.log_partition("ais", n_runs=100, n_betas=5000, return_bounds=True, random_state=1)
     assert abs(res.log_z - exact) < 0.1

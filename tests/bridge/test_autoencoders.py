@@ -12,7 +12,8 @@ import boltz
 from boltz.errors import CheckpointError, ConfigError, DataError, NotFittedError
 from bridge.models.bimodal_ae import BimodalAE
 from bridge.models.corr_ae import CorrAE
-from bridge.synthetic import make_paired_views
+
+from .paired import paired_split
 
 N_TRAIN, N_TEST = 600, 200
 CHANCE = 1 / N_TEST
@@ -20,12 +21,10 @@ CHANCE = 1 / N_TEST
 
 @pytest.fixture(scope="module")
 def data():
-    views, y = make_paired_views(
-        N_TRAIN + N_TEST, dims=(30, 20), latent=5, noise=0.3, n_classes=4, random_state=0
+    train, y_train, test, y_test = paired_split(
+        N_TRAIN, N_TEST, dims=(30, 20), latent=5, noise=0.3, n_classes=4, random_state=0
     )
-    train = {k: v[:N_TRAIN] for k, v in views.items()}
-    test = {k: v[N_TRAIN:] for k, v in views.items()}
-    return train, test, y[:N_TRAIN], y[N_TRAIN:]
+    return train, test, y_train, y_test
 
 
 def rank1(Q: np.ndarray, D: np.ndarray) -> float:

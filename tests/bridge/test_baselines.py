@@ -17,6 +17,8 @@ from bridge.baselines import CCA, CFA, KCCA
 from bridge.baselines import kcca as kcca_module
 from bridge.synthetic import make_paired_views
 
+from .paired import split_pairs
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -26,13 +28,6 @@ def _one_blas_thread():
     OpenBLAS threads spinning against other processes make them 10-50x slower."""
     with threadpool_limits(limits=1, user_api="blas"):
         yield
-
-
-def split(views, n_train):
-    return (
-        {k: v[:n_train] for k, v in views.items()},
-        {k: v[n_train:] for k, v in views.items()},
-    )
 
 
 def classic_cca_correlations(Xa, Xb, reg=0.0):
@@ -207,7 +202,7 @@ def test_kcca_solves_the_generalised_eigenproblem(kernel):
 
 def test_kcca_test_kernel_centering_matches_feature_space_centering(small):
     """Linear kernel: centered test kernel @ alpha == (X - train mean) @ (Xc_train' alpha)."""
-    tr, te = split(small, 300)
+    tr, te = split_pairs(small, 300)
     model = KCCA(n_components=3, kernel="linear", reg=1e-3, approx="exact").fit(tr)
     emb = model.transform(te)
     for name in tr:
@@ -331,7 +326,7 @@ def test_cfa_errors(small):
 )
 def test_partner_retrieval_far_above_chance(model):
     views, _ = make_paired_views(700, dims=(30, 20), latent=5, noise=0.5, random_state=0)
-    tr, te = split(views, 500)
+    tr, te = split_pairs(views, 500)
     emb = model.fit(tr).transform(te)
     chance = 1 / 200
     assert rank1_partner_rate(emb["view0"], emb["view1"]) > 10 * chance

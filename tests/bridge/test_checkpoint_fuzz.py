@@ -23,14 +23,7 @@ from boltz.errors import CheckpointError
 from bridge.models import HRL, SDML, BimodalAE
 from bridge.synthetic import make_paired_views
 
-from ..boltz.crafting import SMALL_HRL, container, damage, model_state, npy
-
-RAN: list[str] = []
-
-
-class _Evil:
-    def __reduce__(self):  # would run code if the loader ever unpickled it
-        return (RAN.append, ("pwned",))
+from ..boltz.crafting import RAN, SMALL_HRL, Evil, container, damage_tally, model_state, npy
 
 
 @pytest.fixture(scope="module")
@@ -61,42 +54,41 @@ def _load(cls, path):
 
 
 def test_byte_damage_is_rejected_or_harmless(saved, tmp_path):
-    rng = np.random.default_rng(2024)
-    names = sorted(saved)
-    counts = {"rejected": 0, "identical": 0}
-    for i in range(500):
-        cls, raw, V, ref = saved[names[i % len(names)]]
-        kind, blob = damage(raw, rng)
+    def load(name, blob):
         path = tmp_path / "c.pt"
         path.write_bytes(blob)
-        model = _load(cls, path)
-        if model is None:
-            counts["rejected"] += 1
-            continue
-        assert model_state(model) == ref, f"case {i} ({names[i % len(names)]}, {kind}) changed"
+        return _load(saved[name][0], path)
+
+    def same(name, model):
+        _, _, V, ref = saved[name]
+        if model_state(model) != ref:
+            return False
         model.transform(V)
-        counts["identical"] += 1
+        return True
+
+    files = {n: saved[n][1] for n in sorted(saved)}
+    counts = damage_tally(files, 500, np.random.default_rng(2024), load, same)
     assert counts["rejected"] > 400, counts
 
 
 def test_byte_damage_to_any_file_of_an_hrl_directory(hrl_dir, tmp_path):
     src, V, ref = hrl_dir
-    files = sorted(p.relative_to(src) for p in src.rglob("*.npz"))
-    rng = np.random.default_rng(7)
-    counts = {"rejected": 0, "identical": 0}
-    for i in range(100):
-        d = tmp_path / f"m{i}"
+
+    def load(name, blob):
+        d = tmp_path / "m"
         shutil.copytree(src, d)
-        f = d / files[i % len(files)]
-        f.write_bytes(damage(f.read_bytes(), rng)[1])
-        model = _load(HRL, d)
-        shutil.rmtree(d)
-        if model is None:
-            counts["rejected"] += 1
-            continue
+        (d / name).write_bytes(blob)
+        try:
+            return _load(HRL, d)
+        finally:
+            shutil.rmtree(d)
+
+    def same(_, model):
         out = model.transform(V)
-        assert all(np.array_equal(out[k], ref[k]) for k in ref), f"case {i}: {f.name} changed"
-        counts["identical"] += 1
+        return all(np.array_equal(out[k], ref[k]) for k in ref)
+
+    files = {str(p.relative_to(src)): p.read_bytes() for p in sorted(src.rglob("*.npz"))}
+    counts = damage_tally(files, 100, np.random.default_rng(7), load, same)
     assert counts["rejected"] > 80, counts
 
 
@@ -136,9 +128,9 @@ def _crafted(meta: dict, arrays: dict, rng: np.random.Generator) -> bytes:
         m["view_names"] = ["image"] if rng.random() < 0.5 else ["a", "b", "c"]
         m["n_features_in"] = {"image": int(rng.integers(1, 10**9))}
     elif kind == 10:  # a pickled object member
-        return container(m, a, members={"evil.npy": npy(np.array([_Evil()], dtype=object))})
+        return container(m, a, members={"evil.npy": npy(np.array([Evil()], dtype=object))})
     else:  # metadata that is a pickle
-        return container(pickle.dumps(_Evil()), a)
+        return container(pickle.dumps(Evil()), a)
     m.pop("format", None)
     return container(m, a)
 

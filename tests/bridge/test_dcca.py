@@ -10,7 +10,8 @@ import torch
 
 from boltz.errors import ConfigError, DataError
 from bridge.models.dcca import DCCA, DCCAE, total_correlation
-from bridge.synthetic import make_paired_views
+
+from .paired import paired_split
 
 N_TRAIN, N_TEST = 600, 200
 CHANCE = 1 / N_TEST
@@ -18,13 +19,10 @@ CHANCE = 1 / N_TEST
 
 @pytest.fixture(scope="module")
 def data():
-    views, _ = make_paired_views(
-        N_TRAIN + N_TEST, dims=(30, 20), latent=5, noise=0.3, random_state=1
+    train, _, test, _ = paired_split(
+        N_TRAIN, N_TEST, dims=(30, 20), latent=5, noise=0.3, random_state=1
     )
-    return (
-        {k: v[:N_TRAIN] for k, v in views.items()},
-        {k: v[N_TRAIN:] for k, v in views.items()},
-    )
+    return train, test
 
 
 def rank1(Q: np.ndarray, D: np.ndarray) -> float:

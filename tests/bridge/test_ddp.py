@@ -26,7 +26,8 @@ from bridge.models.dm2c import DM2C, mix_views
 from bridge.models.drumn import DRUMN
 from bridge.models.flickr_ae import CrossModalAE, JointAE
 from bridge.models.sdml import SDML
-from bridge.synthetic import make_paired_views
+
+from .paired import paired_split
 
 N_TRAIN, N_VAL = 203, 60  # 203 = 7 batches of 25 + one of 28: uneven shards (13/12, 14/14)
 WORLD = 2
@@ -54,12 +55,9 @@ def _square_loop(net, generator, **kw):
 
 
 def _data():
-    views, y = make_paired_views(
-        N_TRAIN + N_VAL, dims=(12, 9), latent=4, noise=0.3, n_classes=3, random_state=0
+    return paired_split(
+        N_TRAIN, N_VAL, dims=(12, 9), latent=4, noise=0.3, n_classes=3, random_state=0
     )
-    train = {k: v[:N_TRAIN] for k, v in views.items()}
-    val = {k: v[N_TRAIN:] for k, v in views.items()}
-    return train, y[:N_TRAIN], val, y[N_TRAIN:]
 
 
 COMMON = dict(batch_size=25, learning_rate=3e-3, weight_decay=1e-4, progress=False)

@@ -19,7 +19,8 @@ from bridge.models.drumn import (
     std_conf,
     weighted_total_correlation,
 )
-from bridge.synthetic import make_paired_views
+
+from .paired import paired_split
 
 N_TRAIN, N_TEST = 600, 200
 FAST = dict(
@@ -36,12 +37,9 @@ FAST = dict(
 
 @pytest.fixture(scope="module")
 def data():
-    views, y = make_paired_views(
-        N_TRAIN + N_TEST, dims=(30, 20), latent=5, noise=0.3, n_classes=5, random_state=0
+    return paired_split(
+        N_TRAIN, N_TEST, dims=(30, 20), latent=5, noise=0.3, n_classes=5, random_state=0
     )
-    tr = {k: v[:N_TRAIN] for k, v in views.items()}
-    te = {k: v[N_TRAIN:] for k, v in views.items()}
-    return tr, y[:N_TRAIN], te, y[N_TRAIN:]
 
 
 def contaminate(tr, y, frac=0.075, seed=1):

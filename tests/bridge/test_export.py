@@ -81,19 +81,30 @@ def data():
 KW = dict(progress=False, monitor_size=0, random_state=0)
 
 
+# kind -> (the bottom RBM's parameters, the data view it is fitted to)
+VISIBLE = {
+    "bernoulli": (dict(visible="bernoulli", learning_rate=0.1), "bernoulli"),
+    "gaussian": (dict(visible="gaussian", learning_rate=0.01), "gaussian"),
+    "gaussian_sigma": (
+        dict(visible="gaussian", learn_sigma=True, learning_rate=0.01),
+        "gaussian",
+    ),
+    "softmax": (dict(visible="softmax", learning_rate=0.01), "counts"),
+}
+
+
 def fit_rbm(kind: str, data, dtype: str = "float32", **kw):
-    spec = {
-        "bernoulli": (dict(visible="bernoulli", learning_rate=0.1), "bernoulli"),
-        "gaussian": (dict(visible="gaussian", learning_rate=0.01), "gaussian"),
-        "gaussian_sigma": (
-            dict(visible="gaussian", learn_sigma=True, learning_rate=0.01),
-            "gaussian",
-        ),
-        "softmax": (dict(visible="softmax", learning_rate=0.01), "counts"),
-    }
-    params, key = spec[kind]
+    params, key = VISIBLE[kind]
     rbm = boltz.RBM(8, epochs=15, dtype=dtype, **params, **KW, **kw)
     return rbm.fit(data[key]), data[key]
+
+
+def fit_dbn(kind: str, data, dtype: str = "float32"):
+    params, key = VISIBLE[kind]
+    # 3 updates per epoch on 160 rows: 50 epochs so that the upper layer learns
+    kw = dict(progress=False, monitor_size=0, epochs=50, dtype=dtype)
+    layers = [boltz.RBM(10, **params, **kw), boltz.RBM(6, learning_rate=0.1, **kw)]
+    return DBN(layers, random_state=0).fit(data[key]), data[key]
 
 
 UNITS = ["bernoulli", "gaussian", "gaussian_sigma", "softmax"]
@@ -102,6 +113,11 @@ UNITS = ["bernoulli", "gaussian", "gaussian_sigma", "softmax"]
 @pytest.fixture(scope="module")
 def rbms(data):
     return {k: fit_rbm(k, data) for k in UNITS}
+
+
+@pytest.fixture(scope="module")
+def dbns(data):
+    return {k: fit_dbn(k, data) for k in UNITS}
 
 
 # ----------------------------------------------------------------------------- RBM
@@ -257,23 +273,6 @@ def test_rbm_fine_tuning(rbms, kind):
 # ----------------------------------------------------------------------------- DBN
 
 
-def fit_dbn(kind: str, data, dtype: str = "float32"):
-    bottom = {
-        "bernoulli": (dict(visible="bernoulli", learning_rate=0.1), "bernoulli"),
-        "gaussian": (dict(visible="gaussian", learning_rate=0.01), "gaussian"),
-        "gaussian_sigma": (
-            dict(visible="gaussian", learn_sigma=True, learning_rate=0.01),
-            "gaussian",
-        ),
-        "softmax": (dict(visible="softmax", learning_rate=0.01), "counts"),
-    }
-    params, key = bottom[kind]
-    # 3 updates per epoch on 160 rows: 50 epochs so that the upper layer learns
-    kw = dict(progress=False, monitor_size=0, epochs=50, dtype=dtype)
-    layers = [boltz.RBM(10, **params, **kw), boltz.RBM(6, learning_rate=0.1, **kw)]
-    return DBN(layers, random_state=0).fit(data[key]), data[key]
-
-
 @pytest.mark.parametrize("kind", UNITS)
 def test_rbm_layer_from_the_fitted_layer(rbms, kind):
     """An exporter can take the RBM or the FittedLayer it composes (``rbm.layer_``)."""
@@ -282,11 +281,6 @@ def test_rbm_layer_from_the_fitted_layer(rbms, kind):
     assert list(a) == list(b)
     for k in a:
         assert torch.equal(a[k], b[k]), k
-
-
-@pytest.fixture(scope="module")
-def dbns(data):
-    return {k: fit_dbn(k, data) for k in UNITS}
 
 
 @pytest.mark.parametrize("kind", UNITS)

@@ -16,7 +16,8 @@ from bridge.models.flickr_ae import (
     mean_word_vectors,
     ppmi_word_vectors,
 )
-from bridge.synthetic import make_paired_views
+
+from .paired import paired_split
 
 N_TRAIN, N_TEST = 600, 200
 CHANCE = 1 / N_TEST
@@ -119,8 +120,9 @@ def test_concept_auc_table():
 
 @pytest.fixture(scope="module")
 def data():
-    views, y = make_paired_views(
-        N_TRAIN + N_TEST,
+    train, y_train, test, y_test = paired_split(
+        N_TRAIN,
+        N_TEST,
         dims=(30, 10),
         latent=4,
         noise=0.3,
@@ -128,9 +130,7 @@ def data():
         random_state=2,
         names=("image", "text"),
     )
-    train = {k: v[:N_TRAIN] for k, v in views.items()}
-    test = {k: v[N_TRAIN:] for k, v in views.items()}
-    return train, test, y[:N_TRAIN], y[N_TRAIN:]
+    return train, test, y_train, y_test
 
 
 FAST = dict(epochs=40, batch_size=50, learning_rate=3e-3, progress=False)

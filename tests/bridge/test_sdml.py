@@ -13,7 +13,8 @@ from sklearn.base import clone
 from boltz.errors import ConfigError, DataError, NotFittedError
 from bridge.metrics import mean_average_precision
 from bridge.models.sdml import SDML, column_orthogonal, sdml_loss
-from bridge.synthetic import make_paired_views
+
+from .paired import paired_split
 
 N_TRAIN, N_TEST = 360, 160
 FAST = dict(hidden=(32,), code=16, epochs=20, batch_size=60, learning_rate=2e-3, progress=False)
@@ -21,12 +22,9 @@ FAST = dict(hidden=(32,), code=16, epochs=20, batch_size=60, learning_rate=2e-3,
 
 @pytest.fixture(scope="module")
 def data():
-    views, y = make_paired_views(
-        N_TRAIN + N_TEST, dims=(20, 15, 10), latent=4, n_classes=4, class_sep=4.0, random_state=0
+    return paired_split(
+        N_TRAIN, N_TEST, dims=(20, 15, 10), latent=4, n_classes=4, class_sep=4.0, random_state=0
     )
-    tr = {k: v[:N_TRAIN] for k, v in views.items()}
-    te = {k: v[N_TRAIN:] for k, v in views.items()}
-    return tr, y[:N_TRAIN], te, y[N_TRAIN:]
 
 
 def two(views):
