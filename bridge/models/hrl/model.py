@@ -44,7 +44,7 @@ from .networks import ff_embedding, to_numpy
 from .split import hold_out
 from .stage1 import DEFAULT_VISIBLE, HRLStage1
 from .stages import fit_baes, fit_ff, fit_joint_ae, reuse_stage, stage_keys, stage_seed
-from .validation import check_fit_data, check_hrl_views, check_two_views, check_unit, per_view
+from .validation import check_fit_data, check_fitted_views, check_two_views, check_unit, per_view
 from .variants import MUTUAL_FROM, VARIANTS, Variant, get_variant
 
 __all__ = ["HRL"]
@@ -435,13 +435,7 @@ class HRL(MultiViewModel):
             also uses the paired other view (the leak of the literal reading).
         """
         self._check_fitted()
-        V = check_hrl_views(
-            views,
-            self.units_,
-            fitted=self.view_names_,
-            n_features=self.n_features_in_,
-            allow_subset=True,
-        )
+        V = check_fitted_views(self, views)
         names = list(V)
         if self.mutual_from == "pair" and set(names) != set(self.view_names_):
             raise DataError(
