@@ -43,7 +43,15 @@ from .fingerprint import fingerprint
 from .networks import ff_embedding, to_numpy
 from .split import hold_out
 from .stage1 import DEFAULT_VISIBLE, HRLStage1
-from .stages import fit_baes, fit_ff, fit_joint_ae, reuse_stage, stage_keys, stage_seed
+from .stages import (
+    StageLabels,
+    fit_baes,
+    fit_ff,
+    fit_joint_ae,
+    reuse_stage,
+    stage_keys,
+    stage_seed,
+)
 from .validation import check_fit_data, check_fitted_views, check_two_views, check_unit, per_view
 from .variants import MUTUAL_FROM, VARIANTS, Variant, get_variant
 
@@ -319,7 +327,7 @@ class HRL(MultiViewModel):
             k: [int(f_tr["friendly"][k].shape[1]), int(f_tr["mutual"][k].shape[1])] for k in names
         }
         history: dict[str, list] = {}
-        yt = torch.as_tensor(y_idx, dtype=torch.long)
+        labels = StageLabels(torch.as_tensor(y_idx, dtype=torch.long), yv_idx, n_classes)
 
         # step 2a: joint autoencoders
         joint_ae = None
@@ -342,7 +350,7 @@ class HRL(MultiViewModel):
                 "ff",
                 keys,
                 reuse,
-                lambda: fit_ff(self, X_tr, X_va, yt, yv_idx, names, n_classes, seed),
+                lambda: fit_ff(self, X_tr, X_va, labels, seed),
             )
             if variant.posteriors:
                 with torch.no_grad():
@@ -360,7 +368,7 @@ class HRL(MultiViewModel):
                 "bae",
                 keys,
                 reuse,
-                lambda: fit_baes(self, X_tr, X_va, yt, yv_idx, names, n_classes, seed),
+                lambda: fit_baes(self, X_tr, X_va, labels, seed),
             )
             history.update(bae_hist)
             with torch.no_grad():
