@@ -613,6 +613,7 @@ class Tagger(BaseEstimator):
         Parameters
         ----------
         X : array-like or sparse, shape (n_items, n_features_in_)
+            As in :meth:`predict_proba`.
 
         Returns
         -------
