@@ -225,6 +225,17 @@ def check_tagging_data(
     return out
 
 
+#: The Tagger settings that :meth:`Tagger.build` passes on to its MultimodalDBN as they are.
+_MDBN_PARAMS = (
+    "inference_steps",
+    "finetune_epochs",
+    "finetune_learning_rate",
+    "finetune_weight_decay",
+    "finetune_average",
+    "validation_fraction",
+)
+
+
 def _dense_unless(X: Any, visible: str) -> Any:
     """Sparse input densified unless it feeds replicated-softmax units."""
     return X.toarray() if sp.issparse(X) and visible != "softmax" else X
@@ -431,13 +442,8 @@ class Tagger(BaseEstimator):
                 "tags": self._pathway(tw, tags_visible, None if s is None else s + 100),
             },
             joint=self._rbm(int(self.joint_hidden), "bernoulli", None if s is None else s + 200),
-            inference_steps=self.inference_steps,
-            finetune_epochs=self.finetune_epochs,
-            finetune_learning_rate=self.finetune_learning_rate,
-            finetune_weight_decay=self.finetune_weight_decay,
-            finetune_average=self.finetune_average,
-            validation_fraction=self.validation_fraction,
             random_state=seed,
+            **{k: getattr(self, k) for k in _MDBN_PARAMS},
         )
 
     # ---------------------------------------------------------------- fit
