@@ -57,6 +57,9 @@ from .variants import MUTUAL_FROM, VARIANTS, Variant, get_variant
 
 __all__ = ["HRL"]
 
+#: The HRL settings that an HRL fitting its own step 1 passes on to HRLStage1 as they are.
+_STAGE1_PARAMS = ("friendly_hidden", "mutual_hidden", "joint_hidden", "meanfield_steps", "progress")
+
 logger = logging.getLogger(__name__)
 
 
@@ -294,14 +297,10 @@ class HRL(MultiViewModel):
         if stage1 is None:
             stage1 = HRLStage1(
                 visible=units,
-                friendly_hidden=self.friendly_hidden,
-                mutual_hidden=self.mutual_hidden,
-                joint_hidden=self.joint_hidden,
                 epochs=self.rbm_epochs,
                 batch_size=self.rbm_batch_size,
-                meanfield_steps=self.meanfield_steps,
                 random_state=seed,
-                progress=self.progress,
+                **{k: getattr(self, k) for k in _STAGE1_PARAMS},
             ).fit(V)
         self._device = resolve_device(self.device)
         data_key = {
