@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from ._version import __version__
 from .checkpoint import CheckpointError, check_no_extra, need, register, write_checkpoint
 from .constraints import Interval, Options, validate_params
-from .dbn import DBN, check_int, check_seed, sub_arrays
+from .dbn import DBN, add_sub_state, check_int, check_seed, sub_arrays
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .multimodal import MultimodalDBN
 from .passthrough import Passthrough
@@ -653,9 +653,7 @@ class Tagger(BaseEstimator):
         }
         arrays: dict[str, np.ndarray] = {"tag_frequency": self.tag_frequency_}
         for i, m in enumerate(self.models_):
-            mm, a = m.checkpoint_state()
-            meta["models"].append(mm)
-            arrays.update({f"models.{i}.{k}": v for k, v in a.items()})
+            meta["models"].append(add_sub_state(arrays, f"models.{i}.", m))
         return write_checkpoint(path, meta, arrays)
 
     @classmethod
