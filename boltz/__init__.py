@@ -7,20 +7,11 @@ from __future__ import annotations
 
 import logging
 
+from . import errors
 from ._version import __version__
 from .checkpoint import load
 from .dbn import DBN
-from .errors import (
-    BoltzError,
-    CheckpointError,
-    ConfigError,
-    DataError,
-    DataRangeWarning,
-    DataTypeError,
-    DeviceError,
-    DivergenceError,
-    NotFittedError,
-)
+from .errors import *  # noqa: F403  (every name in boltz.errors.__all__)
 from .multimodal import MultimodalDBN, top_words
 from .passthrough import Passthrough
 from .rbm import RBM
@@ -33,17 +24,8 @@ __all__ = [
     "DBN",
     "RBM",
     "Bernoulli",
-    "BoltzError",
-    "CheckpointError",
-    "ConfigError",
-    "DataError",
-    "DataRangeWarning",
-    "DataTypeError",
-    "DeviceError",
-    "DivergenceError",
     "Gaussian",
     "MultimodalDBN",
-    "NotFittedError",
     "Passthrough",
     "ReplicatedSoftmax",
     "Tagger",
@@ -51,3 +33,4 @@ __all__ = [
     "load",
     "top_words",
 ]
+__all__ += errors.__all__

@@ -86,6 +86,30 @@ def sub_arrays(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarr
     return {k[n:]: v for k, v in arrays.items() if k.startswith(prefix)}
 
 
+def add_sub_state(arrays: dict[str, np.ndarray], prefix: str, part: Any) -> dict[str, Any]:
+    """Put ``part.checkpoint_state()``'s arrays into ``arrays`` under ``prefix``.
+
+    The inverse of :func:`sub_arrays`, for a model whose checkpoint embeds its parts'.
+
+    Parameters
+    ----------
+    arrays : dict of str -> ndarray
+        The composite checkpoint's arrays, updated in place.
+    prefix : str
+        E.g. ``"layers.0."``.
+    part : RBM, DBN, MultimodalDBN or Passthrough
+        Anything with ``checkpoint_state()``.
+
+    Returns
+    -------
+    dict
+        The part's metadata, for the composite's metadata.
+    """
+    meta, part_arrays = part.checkpoint_state()
+    arrays.update({f"{prefix}{k}": v for k, v in part_arrays.items()})
+    return meta
+
+
 def unit_name(spec: Any) -> str:
     return make_unit(spec).name
 
@@ -512,9 +536,7 @@ class DBN(TransformerMixin, BaseEstimator):
         for i, rbm in enumerate(self.layers_):
             if not rbm._is_fitted():
                 break
-            m, a = rbm.checkpoint_state()
-            meta["layers"].append(m)
-            arrays.update({f"layers.{i}.{k}": v for k, v in a.items()})
+            meta["layers"].append(add_sub_state(arrays, f"layers.{i}.", rbm))
         return meta, arrays
 
     def save(self, path: Any) -> Any:

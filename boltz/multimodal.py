@@ -33,7 +33,7 @@ from .checkpoint import (
 )
 from .constraints import Interval, Options, validate_params
 from .crossmodal import chain_average, check_inference, run_chains, top_words
-from .dbn import DBN, check_int, sub_arrays, unit_name
+from .dbn import DBN, add_sub_state, check_int, sub_arrays, unit_name
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .layer import move
 from .model import RBMModel
@@ -616,12 +616,8 @@ class MultimodalDBN(BaseEstimator):
             meta["config"]["finetune_average"] = float(self.finetune_average)
         arrays: dict[str, np.ndarray] = {}
         for n in self.views_:
-            m, a = self.pathways_[n].checkpoint_state()
-            meta["pathways"][n] = m
-            arrays.update({f"pathways.{n}.{k}": v for k, v in a.items()})
-        m, a = self.joint_.checkpoint_state()
-        meta["joint"] = m
-        arrays.update({f"joint.{k}": v for k, v in a.items()})
+            meta["pathways"][n] = add_sub_state(arrays, f"pathways.{n}.", self.pathways_[n])
+        meta["joint"] = add_sub_state(arrays, "joint.", self.joint_)
         return meta, arrays
 
     def save(self, path: Any) -> Any:

@@ -23,6 +23,7 @@ from .units import VisibleUnit, make_unit
 
 __all__ = [
     "AUTO_LEARNING_RATE",
+    "OPTIMIZER_PARAMS",
     "RBM_CONSTRAINTS",
     "auto_learning_rate",
     "check_int",
@@ -108,6 +109,20 @@ RBM_CONSTRAINTS: dict[str, list[Any]] = {
 }
 
 
+#: The estimator settings that :class:`~boltz.optim.SGD` takes under the same names
+#: (``learning_rate`` aside: :func:`make_optimizer` resolves ``"auto"`` first).
+OPTIMIZER_PARAMS = (
+    "lr_decay",
+    "momentum",
+    "final_momentum",
+    "momentum_epochs",
+    "weight_decay",
+    "sparsity_target",
+    "sparsity_decay",
+    "sparsity_cost",
+)
+
+
 def check_int(name: str, value: Any, lo: int, allow_none: bool = False) -> None:
     """Refuse ``value`` unless it is an integer ``>= lo`` (or None with ``allow_none``).
 
@@ -146,17 +161,7 @@ def make_optimizer(rbm: Any) -> SGD:
         if lr != "auto":
             raise ConfigError(f"learning_rate must be a positive number or 'auto'; got {lr!r}.")
         lr = AUTO_LEARNING_RATE["bernoulli"]
-    return SGD(
-        learning_rate=lr,
-        lr_decay=rbm.lr_decay,
-        momentum=rbm.momentum,
-        final_momentum=rbm.final_momentum,
-        momentum_epochs=rbm.momentum_epochs,
-        weight_decay=rbm.weight_decay,
-        sparsity_target=rbm.sparsity_target,
-        sparsity_decay=rbm.sparsity_decay,
-        sparsity_cost=rbm.sparsity_cost,
-    )
+    return SGD(learning_rate=lr, **{k: getattr(rbm, k) for k in OPTIMIZER_PARAMS})
 
 
 def check_params(rbm: Any) -> tuple[VisibleUnit, SGD, CD]:

@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from ._version import __version__
 from .checkpoint import CheckpointError, check_no_extra, need, register, write_checkpoint
 from .constraints import Interval, Options, validate_params
-from .dbn import DBN, check_int, check_seed, sub_arrays
+from .dbn import DBN, add_sub_state, check_int, check_seed, sub_arrays
 from .errors import ConfigError, DataError, DataTypeError, NotFittedError
 from .multimodal import MultimodalDBN
 from .passthrough import Passthrough
@@ -223,6 +223,17 @@ def check_tagging_data(
             raise DataError(f"words has {len(names)} names but Y_train has {V} columns.")
     out.update(words=names, features_visible=features_visible, tags_visible=tags_visible)
     return out
+
+
+#: The Tagger settings that :meth:`Tagger.build` passes on to its MultimodalDBN as they are.
+_MDBN_PARAMS = (
+    "inference_steps",
+    "finetune_epochs",
+    "finetune_learning_rate",
+    "finetune_weight_decay",
+    "finetune_average",
+    "validation_fraction",
+)
 
 
 def _dense_unless(X: Any, visible: str) -> Any:
@@ -431,13 +442,8 @@ class Tagger(BaseEstimator):
                 "tags": self._pathway(tw, tags_visible, None if s is None else s + 100),
             },
             joint=self._rbm(int(self.joint_hidden), "bernoulli", None if s is None else s + 200),
-            inference_steps=self.inference_steps,
-            finetune_epochs=self.finetune_epochs,
-            finetune_learning_rate=self.finetune_learning_rate,
-            finetune_weight_decay=self.finetune_weight_decay,
-            finetune_average=self.finetune_average,
-            validation_fraction=self.validation_fraction,
             random_state=seed,
+            **{k: getattr(self, k) for k in _MDBN_PARAMS},
         )
 
     # ---------------------------------------------------------------- fit
@@ -613,6 +619,7 @@ class Tagger(BaseEstimator):
         Parameters
         ----------
         X : array-like or sparse, shape (n_items, n_features_in_)
+            As in :meth:`predict_proba`.
 
         Returns
         -------
@@ -646,9 +653,7 @@ class Tagger(BaseEstimator):
         }
         arrays: dict[str, np.ndarray] = {"tag_frequency": self.tag_frequency_}
         for i, m in enumerate(self.models_):
-            mm, a = m.checkpoint_state()
-            meta["models"].append(mm)
-            arrays.update({f"models.{i}.{k}": v for k, v in a.items()})
+            meta["models"].append(add_sub_state(arrays, f"models.{i}.", m))
         return write_checkpoint(path, meta, arrays)
 
     @classmethod

@@ -122,6 +122,7 @@ def ari(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n_samples,)
+        Class labels and cluster ids; the index is symmetric in the two.
 
     Returns
     -------
@@ -139,6 +140,8 @@ def purity(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n_samples,)
+        Class labels and cluster ids; not symmetric (swapping them scores the classes
+        against the clusters).
 
     Returns
     -------
@@ -165,6 +168,8 @@ def pairwise_f_score(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     Parameters
     ----------
     y_true, y_pred : array-like, shape (n_samples,)
+        Class labels and cluster ids; swapping them swaps precision and recall (and
+        leaves F unchanged).
 
     Returns
     -------

@@ -102,14 +102,8 @@ def mean_average_precision(
 
     Parameters
     ----------
-    queries : array-like, shape (n_queries, n_features)
-    database : array-like, shape (n_database, n_features)
-    query_labels : array-like, shape (n_queries,) or (n_queries, n_labels)
-    database_labels : array-like, shape (n_database,) or (n_database, n_labels)
-    k : int >= 1 or None, default None
-    metric : {"cosine", "euclidean"}, default "cosine"
-    normalize : {"retrieved", "relevant"}, default "retrieved"
-        See :func:`average_precisions`.
+    queries, database, query_labels, database_labels, k, metric, normalize
+        As in :func:`average_precisions`.
 
     Returns
     -------
@@ -145,10 +139,8 @@ def precision_at_k(
 
     Parameters
     ----------
-    queries : array-like, shape (n_queries, n_features)
-    database : array-like, shape (n_database, n_features)
-    query_labels : array-like, shape (n_queries,) or (n_queries, n_labels)
-    database_labels : array-like, shape (n_database,) or (n_database, n_labels)
+    queries, database, query_labels, database_labels : array-like
+        As in :func:`average_precisions`.
     k : int >= 1
         Clamped to ``n_database`` (then the denominator is ``n_database``).
     metric : {"cosine", "euclidean"}, default "cosine"
@@ -180,10 +172,8 @@ def precision_recall_curve(
 
     Parameters
     ----------
-    queries : array-like, shape (n_queries, n_features)
-    database : array-like, shape (n_database, n_features)
-    query_labels : array-like, shape (n_queries,) or (n_queries, n_labels)
-    database_labels : array-like, shape (n_database,) or (n_database, n_labels)
+    queries, database, query_labels, database_labels : array-like
+        As in :func:`average_precisions`.
     metric : {"cosine", "euclidean"}, default "cosine"
     n_points : int >= 2 or None, default None
         None: one point per rank.  Otherwise the curve at ``n_points`` recall levels

@@ -113,8 +113,19 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 110, tight: bool = False)
     plt.close(fig)
 
 
-def finish(args: argparse.Namespace, out: Path, metrics: dict[str, Any]) -> None:
-    """Write metrics.json and log the wall time."""
+def finish(
+    args: argparse.Namespace,
+    out: Path,
+    metrics: dict[str, Any],
+    log: logging.Logger | None = None,
+) -> None:
+    """Write metrics.json and log the wall time.
+
+    With ``log``, every metric is first logged to it as ``name = value``.
+    """
+    if log is not None:
+        for k, v in metrics.items():
+            log.info("%s = %s", k, v)
     metrics = dict(metrics)
     metrics["wall_seconds"] = round(time.perf_counter() - args.t0, 2)
     save_json(out / "metrics.json", metrics)

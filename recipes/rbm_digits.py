@@ -122,16 +122,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ).fit(Xn, yn)
     metrics["sklearn_rbm_accuracy"] = float(sk.score(Xte, yte))
 
-    rbm = boltz.RBM(
+    # the settings both boltz RBMs share (batch size 10 as for scikit-learn's)
+    shared = dict(
         n_hidden=n_hidden,
-        learning_rate=0.03,
         batch_size=10,
         epochs=epochs,
-        momentum=0.5,
-        final_momentum=0.5,
         progress=args.progress_flag,
         random_state=args.seed,
     )
+    rbm = boltz.RBM(learning_rate=0.03, momentum=0.5, final_momentum=0.5, **shared)
     bz = Pipeline([("rbm", rbm), ("clf", lr_clf())]).fit(Xn, yn, rbm__X_val=Xte)
     metrics["boltz_rbm_accuracy"] = float(bz.score(Xte, yte))
     plot_history(
@@ -143,16 +142,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # a proper likelihood needs binary data
     Btr, Bte = (Xn > 0.5).astype(np.float32), (Xte > 0.5).astype(np.float32)
     brbm = boltz.RBM(
-        n_hidden=n_hidden,
         learning_rate=0.005,
-        batch_size=10,
-        epochs=epochs,
         momentum_epochs=2,
         weight_decay=1e-4,
         persistent=True,
         n_chains=100,
-        progress=args.progress_flag,
-        random_state=args.seed,
+        **shared,
     ).fit(Btr, X_val=Bte)
     res = brbm.log_partition(
         "ais",
@@ -184,9 +179,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     w = (w - w.min(1, keepdims=True)) / (np.ptp(w, axis=1, keepdims=True) + 1e-9)
     plot_grid(w, out / "filters.png", "first 40 filters (weights of hidden units)")
 
-    for k, v in metrics.items():
-        log.info("%s = %s", k, v)
-    finish(args, out, metrics)
+    finish(args, out, metrics, log)
     return metrics
 
 

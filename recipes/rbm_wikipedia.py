@@ -164,9 +164,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for ax in axes:
         ax.set_xlabel("epoch")
     save_figure(fig, out / "history.png")
-    for k, v in metrics.items():
-        log.info("%s = %s", k, v)
-    finish(args, out, metrics)
+    finish(args, out, metrics, log)
     return metrics
 
 

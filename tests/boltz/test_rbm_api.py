@@ -522,25 +522,15 @@ def test_the_constraint_table_covers_the_rbm_parameters():
     (SGD for the optimiser's numbers, make_unit for visible, random_state by NumPy)."""
     import inspect
 
-    from boltz.rbm_params import RBM_CONSTRAINTS
+    from boltz.optim import SGD
+    from boltz.rbm_params import OPTIMIZER_PARAMS, RBM_CONSTRAINTS
 
     params = set(inspect.signature(boltz.RBM.__init__).parameters) - {"self"}
-    delegated = {
-        "visible",
-        "learning_rate",
-        "lr_decay",
-        "momentum",
-        "final_momentum",
-        "momentum_epochs",
-        "weight_decay",
-        "sparsity_target",
-        "sparsity_decay",
-        "sparsity_cost",
-        "checkpoint",
-        "random_state",
-    }
+    delegated = {"visible", "learning_rate", *OPTIMIZER_PARAMS, "checkpoint", "random_state"}
     assert set(RBM_CONSTRAINTS) | delegated == params
     assert boltz.RBM._parameter_constraints is RBM_CONSTRAINTS
+    sgd = set(inspect.signature(SGD.__init__).parameters) - {"self"}
+    assert {"learning_rate", *OPTIMIZER_PARAMS} == sgd
 
 
 @pytest.mark.parametrize(

@@ -43,11 +43,22 @@ from .fingerprint import fingerprint
 from .networks import ff_embedding, to_numpy
 from .split import hold_out
 from .stage1 import DEFAULT_VISIBLE, HRLStage1
-from .stages import fit_baes, fit_ff, fit_joint_ae, reuse_stage, stage_keys, stage_seed
-from .validation import check_fit_data, check_hrl_views, check_two_views, check_unit, per_view
+from .stages import (
+    StageLabels,
+    fit_baes,
+    fit_ff,
+    fit_joint_ae,
+    reuse_stage,
+    stage_keys,
+    stage_seed,
+)
+from .validation import check_fit_data, check_fitted_views, check_two_views, check_unit, per_view
 from .variants import MUTUAL_FROM, VARIANTS, Variant, get_variant
 
 __all__ = ["HRL"]
+
+#: The HRL settings that an HRL fitting its own step 1 passes on to HRLStage1 as they are.
+_STAGE1_PARAMS = ("friendly_hidden", "mutual_hidden", "joint_hidden", "meanfield_steps", "progress")
 
 logger = logging.getLogger(__name__)
 
@@ -286,14 +297,10 @@ class HRL(MultiViewModel):
         if stage1 is None:
             stage1 = HRLStage1(
                 visible=units,
-                friendly_hidden=self.friendly_hidden,
-                mutual_hidden=self.mutual_hidden,
-                joint_hidden=self.joint_hidden,
                 epochs=self.rbm_epochs,
                 batch_size=self.rbm_batch_size,
-                meanfield_steps=self.meanfield_steps,
                 random_state=seed,
-                progress=self.progress,
+                **{k: getattr(self, k) for k in _STAGE1_PARAMS},
             ).fit(V)
         self._device = resolve_device(self.device)
         data_key = {
@@ -319,7 +326,7 @@ class HRL(MultiViewModel):
             k: [int(f_tr["friendly"][k].shape[1]), int(f_tr["mutual"][k].shape[1])] for k in names
         }
         history: dict[str, list] = {}
-        yt = torch.as_tensor(y_idx, dtype=torch.long)
+        labels = StageLabels(torch.as_tensor(y_idx, dtype=torch.long), yv_idx, n_classes)
 
         # step 2a: joint autoencoders
         joint_ae = None
@@ -342,7 +349,7 @@ class HRL(MultiViewModel):
                 "ff",
                 keys,
                 reuse,
-                lambda: fit_ff(self, X_tr, X_va, yt, yv_idx, names, n_classes, seed),
+                lambda: fit_ff(self, X_tr, X_va, labels, seed),
             )
             if variant.posteriors:
                 with torch.no_grad():
@@ -360,7 +367,7 @@ class HRL(MultiViewModel):
                 "bae",
                 keys,
                 reuse,
-                lambda: fit_baes(self, X_tr, X_va, yt, yv_idx, names, n_classes, seed),
+                lambda: fit_baes(self, X_tr, X_va, labels, seed),
             )
             history.update(bae_hist)
             with torch.no_grad():
@@ -435,13 +442,7 @@ class HRL(MultiViewModel):
             also uses the paired other view (the leak of the literal reading).
         """
         self._check_fitted()
-        V = check_hrl_views(
-            views,
-            self.units_,
-            fitted=self.view_names_,
-            n_features=self.n_features_in_,
-            allow_subset=True,
-        )
+        V = check_fitted_views(self, views)
         names = list(V)
         if self.mutual_from == "pair" and set(names) != set(self.view_names_):
             raise DataError(

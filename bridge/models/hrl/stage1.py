@@ -32,7 +32,7 @@ from .._checkpoint import header, need_views, read_index, restore_checked
 from .._validation import check_float, check_hidden, check_int, resolve_seed
 from .fingerprint import FeatureCache, fingerprint
 from .stages import stage_seed
-from .validation import UNITS, check_hrl_views, check_unit, per_view
+from .validation import UNITS, check_fitted_views, check_hrl_views, check_unit, per_view
 
 __all__ = ["DEFAULT_MUTUAL", "DEFAULT_VISIBLE", "RBM_DEFAULTS", "HRLStage1"]
 
@@ -263,13 +263,7 @@ class HRLStage1:
             Results are cached per input content (a repeated call is free).
         """
         self._check_fitted()
-        V = check_hrl_views(
-            views,
-            self.units_,
-            fitted=self.view_names_,
-            n_features=self.n_features_in_,
-            allow_subset=True,
-        )
+        V = check_fitted_views(self, views)
         cache = self.__dict__.get("_cache")
         if cache is None:
             cache = self._cache = FeatureCache()

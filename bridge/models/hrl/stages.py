@@ -13,7 +13,7 @@ import copy
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -24,12 +24,31 @@ from .._training import train_loop
 from .._validation import check_hidden, progress_enabled
 from .networks import BimodalLayer, FeedForward, JointAutoencoder, to_numpy
 
-__all__ = ["fit_baes", "fit_ff", "fit_joint_ae", "reuse_stage", "stage_keys", "stage_seed"]
+__all__ = [
+    "StageLabels",
+    "fit_baes",
+    "fit_ff",
+    "fit_joint_ae",
+    "reuse_stage",
+    "stage_keys",
+    "stage_seed",
+]
 
 logger = logging.getLogger(__name__)
 
 #: The stage numbers that enter the seeds.
 _STAGES = {"stage1": 1, "joint_ae": 2, "ff": 3, "bae": 4, "split": 5}
+
+
+class StageLabels(NamedTuple):
+    """The class labels of the supervised stages (:func:`fit_ff`, :func:`fit_baes`)."""
+
+    #: Class indices of the training pairs, shape (n_train,), int64.
+    train: torch.Tensor
+    #: Class indices of the validation pairs, shape (n_val,).
+    val: np.ndarray
+    #: Number of classes (the width of the softmax layers).
+    n_classes: int
 
 
 def stage_seed(seed: int, stage: str, *extra: int) -> int:
@@ -191,23 +210,18 @@ def fit_joint_ae(
 
 
 def fit_ff(
-    model: MultiViewModel,
-    X_tr: dict,
-    X_va: dict,
-    yt: torch.Tensor,
-    yv: np.ndarray,
-    names: Sequence[str],
-    n_classes: int,
-    seed: int,
+    model: MultiViewModel, X_tr: dict, X_va: dict, labels: StageLabels, seed: int
 ) -> tuple[nn.ModuleDict, list]:
     """Step 2b: one :class:`FeedForward` net per view with a softmax layer on the labels,
     early stopping on the cross-modal MAP of the class posteriors.
 
-    ``yt`` holds the training class indices (tensor), ``yv`` the validation ones.
+    ``X_tr`` / ``X_va`` hold the nets' inputs per view, in the views' order.
     Returns ``(modules, history)``.
     """
     from ...metrics import cross_modal_map
 
+    names = list(X_tr)
+    yt, yv, n_classes = labels
     hidden = check_hidden(model.ff_hidden, "ff_hidden")
 
     def build() -> nn.ModuleDict:
@@ -244,22 +258,18 @@ def fit_ff(
 
 
 def fit_baes(
-    model: MultiViewModel,
-    X_tr: dict,
-    X_va: dict,
-    yt: torch.Tensor,
-    yv: np.ndarray,
-    names: Sequence[str],
-    n_classes: int,
-    seed: int,
+    model: MultiViewModel, X_tr: dict, X_va: dict, labels: StageLabels, seed: int
 ) -> tuple[tuple[nn.ModuleList, list[float]], dict[str, list]]:
     """Step 3: up to ``n_bae_max`` :class:`BimodalLayer` levels, trained bottom-up; the
     number kept maximises the validation cross-modal MAP of the one-view codes.
+    The views and their order are those of ``X_tr``.
 
     Returns ``((kept levels, validation MAP per trained level), {"bae.<l>": history})``.
     """
     from ...metrics import cross_modal_map
 
+    names = list(X_tr)
+    yt, yv, n_classes = labels
     lw = float(model.label_weight)
     layers: list[BimodalLayer] = []
     val_maps: list[float] = []

@@ -16,6 +16,7 @@ from ...base import validate_labels, validate_views
 __all__ = [
     "UNITS",
     "check_fit_data",
+    "check_fitted_views",
     "check_hrl_views",
     "check_two_views",
     "check_unit",
@@ -144,6 +145,30 @@ def check_hrl_views(
         if unit == "bernoulli" and data.size and (data.min() < 0 or data.max() > 1):
             raise DataError(f"{name}[{k!r}] is a 'bernoulli' view; its values must lie in [0, 1].")
     return {k: out[k] for k in views}
+
+
+def check_fitted_views(model: Any, views: Any) -> dict[str, Any]:
+    """Validate views given to a fitted HRL or HRL stage 1 (``transform``, ``features``).
+
+    Parameters
+    ----------
+    model : HRL or HRLStage1
+        Fitted: its ``units_``, ``view_names_`` and ``n_features_in_`` are the checks.
+    views : Mapping[str, array-like or scipy.sparse matrix]
+        Any subset of the fitted views, ``(n_samples, n_features_v)``.
+
+    Returns
+    -------
+    dict[str, ndarray or scipy.sparse.csr_matrix]
+        As :func:`check_hrl_views` returns them.
+    """
+    return check_hrl_views(
+        views,
+        model.units_,
+        fitted=model.view_names_,
+        n_features=model.n_features_in_,
+        allow_subset=True,
+    )
 
 
 def check_two_views(views: Any) -> None:
