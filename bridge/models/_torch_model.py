@@ -232,6 +232,16 @@ class TorchMultiViewModel(MultiViewModel):
             X = X @ p["proj"]
         return X
 
+    def _undo_preprocess(self, k: str, Z: np.ndarray) -> np.ndarray:
+        """View ``k``'s standardisation undone on ``Z`` (network units back to data
+        units: times ``scale``, plus ``mean``)."""
+        p = self.preprocess_[k]
+        if p.get("scale") is not None:
+            Z = Z * p["scale"]
+        if p.get("mean") is not None:
+            Z = Z + p["mean"]
+        return Z
+
     def _tensors(
         self, V: Mapping[str, np.ndarray], device: torch.device | None = None
     ) -> dict[str, torch.Tensor]:
@@ -244,6 +254,11 @@ class TorchMultiViewModel(MultiViewModel):
             )
             for k, X in V.items()
         }
+
+    def _input_tensors(self, views: Views) -> dict[str, torch.Tensor]:
+        """The views given to ``transform`` (or a method like it) validated and
+        preprocessed, as float32 tensors on the fitted module's device."""
+        return self._tensors(self._validate_transform(views, dtype=np.float64))
 
     def _module_device(self) -> torch.device:
         """Where the fitted network lives (``device`` resolved, before fit)."""
@@ -412,11 +427,11 @@ class TorchMultiViewModel(MultiViewModel):
         dict[str, ndarray of shape (n_samples, n_components)]
             float32 embeddings, one per given view, each computed from that view alone.
         """
-        V = self._validate_transform(views, dtype=np.float64)
+        X = self._input_tensors(views)
         module = self.module_
         module.eval()
         with torch.no_grad():
-            out = self._embed(module, self._tensors(V))
+            out = self._embed(module, X)
         return self._finish_embedding({k: v.cpu().numpy() for k, v in out.items()})
 
     # ------------------------------------------------------------------ checkpoints

@@ -253,6 +253,13 @@ class BimodalAE(EarlyStoppingModel):
         return out
 
     # ------------------------------------------------------------------ extras
+    def _joint_code(self, X: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The shared code of the given (preprocessed) views together, missing views at
+        their fill value; without gradients."""
+        n = next(iter(X.values())).shape[0]
+        with torch.no_grad():
+            return self.module_.encode(self._inputs(self.module_, X, n))
+
     def transform_joint(self, views: Views) -> np.ndarray:
         """Shared code of the given views together (a missing view at its mean).
 
@@ -264,12 +271,7 @@ class BimodalAE(EarlyStoppingModel):
         -------
         ndarray of shape (n_samples, n_components)
         """
-        V = self._validate_transform(views, dtype=np.float64)
-        X = self._tensors(V)
-        n = next(iter(X.values())).shape[0]
-        with torch.no_grad():
-            z = self.module_.encode(self._inputs(self.module_, X, n))
-        return z.cpu().numpy()
+        return self._joint_code(self._input_tensors(views)).cpu().numpy()
 
     def reconstruct(self, views: Views) -> dict[str, np.ndarray]:
         """Reconstruct every view from the given ones (cross-modal generation).
@@ -284,21 +286,10 @@ class BimodalAE(EarlyStoppingModel):
         dict[str, ndarray of shape (n_samples, n_features_v)]
             All fitted views, in data units.
         """
-        V = self._validate_transform(views, dtype=np.float64)
-        X = self._tensors(V)
-        n = next(iter(X.values())).shape[0]
+        z = self._joint_code(self._input_tensors(views))
         m = self.module_
         out = {}
         with torch.no_grad():
-            z = m.encode(self._inputs(m, X, n))
             for i, k in enumerate(self.view_names_):
                 out[k] = self._undo_preprocess(k, m.decoders[i](m.top(i, z)).cpu().numpy())
         return out
-
-    def _undo_preprocess(self, k: str, Z: np.ndarray) -> np.ndarray:
-        p = self.preprocess_[k]
-        if p.get("scale") is not None:
-            Z = Z * p["scale"]
-        if p.get("mean") is not None:
-            Z = Z + p["mean"]
-        return Z

@@ -351,18 +351,12 @@ progress
         -------
         dict[str, ndarray of shape (n_samples, n_features_v)]
         """
-        V = self._validate_transform(views, dtype=np.float64)
-        X = self._tensors(V)
+        X = self._input_tensors(views)
         idx = {k: i for i, k in enumerate(self.view_names_)}
         out = {}
         with torch.no_grad():
             for k, x in X.items():
                 i = idx[k]
                 Z = self.module_.decoders[i](self.module_.encoders[i](x)).cpu().numpy()
-                p = self.preprocess_[k]
-                if p.get("scale") is not None:
-                    Z = Z * p["scale"]
-                if p.get("mean") is not None:
-                    Z = Z + p["mean"]
-                out[k] = Z
+                out[k] = self._undo_preprocess(k, Z)
         return out
