@@ -74,8 +74,7 @@ restored, and so is the weight history as it stood after that epoch, so that
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -95,7 +94,7 @@ from ._drumn_weights import (
     weighted_cca,
     weighted_total_correlation,
 )
-from ._torch_model import EarlyStoppingModel
+from ._final_cca import FinalCCAModel
 from ._training import FitContext, train_loop
 from ._validation import check_float, check_hidden, check_int, check_outputs
 
@@ -180,7 +179,7 @@ class DRUMNNet(nn.Module):
 # ----------------------------------------------------------------------------- model
 
 
-class DRUMN(EarlyStoppingModel):
+class DRUMN(FinalCCAModel):
     r"""Deep robust unsupervised multi-modal network (and DRUMN-Thres).
 
     See the module docstring for the model.  Two views; rows may miss one view.
@@ -250,8 +249,6 @@ class DRUMN(EarlyStoppingModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cca_weights_")
 
-    n_components: int = 10
-    n_outputs: int | None = None
     hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,)
     recon_weight: float = 0.1
     noise: float = 0.1
@@ -260,14 +257,8 @@ class DRUMN(EarlyStoppingModel):
     adaptive_weights: bool = True
     history: int = 8
     reg: float = 1e-4
-    _: KW_ONLY
-    batch_size: int = 800
-    weight_decay: float = 1e-5
 
     # ------------------------------------------------------------------ checks
-    def _n_outputs(self) -> int:
-        return int(self.n_components if self.n_outputs is None else self.n_outputs)
-
     def _check_params(self) -> None:
         check_outputs(self, "the correlation term")
         check_float(self.recon_weight, "recon_weight")
@@ -443,20 +434,15 @@ class DRUMN(EarlyStoppingModel):
         return {k: module.ebms[k](x) for k, x in X.items() if not k.startswith("mask.")}
 
     def _extra_arrays(self) -> dict[str, np.ndarray]:
-        out = {
+        return {
             "correlations": self.correlations_,
             "feature_weights": self.feature_weights_,
             "pair_weights": self.pair_weights_,
+            **self._cca_arrays(self.cca_means_, self.cca_weights_),
         }
-        for i, k in enumerate(self.view_names_):
-            out[f"cca.mean.{i}"] = self.cca_means_[k]
-            out[f"cca.weights.{i}"] = self.cca_weights_[k]
-        return out
 
     def _set_extra_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
-        names = self.view_names_
-        self.cca_means_ = {k: arrays[f"cca.mean.{i}"] for i, k in enumerate(names)}
-        self.cca_weights_ = {k: arrays[f"cca.weights.{i}"] for i, k in enumerate(names)}
+        self.cca_means_, self.cca_weights_ = self._read_cca_arrays(arrays)
         self.correlations_ = arrays["correlations"]
         self.feature_weights_ = arrays["feature_weights"]
         self.pair_weights_ = arrays["pair_weights"]
@@ -596,10 +582,7 @@ class DRUMN(EarlyStoppingModel):
         self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
     ) -> None:
         a, b = self.view_names_
-        complete = np.flatnonzero(obs[a] & obs[b])
-        sel = torch.as_tensor(complete, device=X[a].device)
-        Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
-        Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+        complete, Ha, Hb = self._complete_outputs(module, X, obs)
         w = self.pair_weights_[complete]
         if not (w > 0).any():
             w = np.ones_like(w)
@@ -609,6 +592,18 @@ class DRUMN(EarlyStoppingModel):
         self.cca_means_ = {a: mu_a, b: mu_b}
         self.cca_weights_ = {a: Wa, b: Wb}
         self.correlations_ = s
+
+    def _complete_outputs(
+        self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(complete, Ha, Hb)``: the indices of the rows of ``X`` that ``obs`` marks
+        observed in both views, and the two networks' outputs on them (float64)."""
+        a, b = self.view_names_
+        complete = np.flatnonzero(obs[a] & obs[b])
+        sel = torch.as_tensor(complete, device=X[a].device)
+        Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
+        Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+        return complete, Ha, Hb
 
     def _validator(
         self,
@@ -629,10 +624,7 @@ class DRUMN(EarlyStoppingModel):
 
         def validate() -> float:
             # CCA on the current outputs with unit weights (the γ are not final yet)
-            complete = np.flatnonzero(obs[a] & obs[b])
-            sel = torch.as_tensor(complete, device=X[a].device)
-            Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
-            Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+            complete, Ha, Hb = self._complete_outputs(module, X, obs)
             mu_a, mu_b, Wa, Wb, _ = weighted_cca(
                 Ha, Hb, np.ones(len(complete)), int(self.n_components), float(self.reg)
             )
@@ -655,19 +647,12 @@ class DRUMN(EarlyStoppingModel):
         -------
         dict[str, ndarray of shape (n_samples, n_components)]
         """
-        V = self._validate_transform(views, allow_nan_rows=True, dtype=np.float64)
-        module = self.module_
-        module.eval()
-        out = {}
-        with torch.no_grad():
-            T = self._tensors_masked(V)
-            for k in V:
-                obs = T[f"mask.{k}"].cpu().numpy() > 0
-                Z = np.full((len(obs), int(self.n_components)), np.nan)
-                top = module.ebms[k](T[k][T[f"mask.{k}"] > 0]).cpu().numpy()
-                Z[obs] = self._finish_embedding({k: top})[k]
-                out[k] = Z
-        return out
+        ebms = self.module_.ebms
+        return self._observed_rows(
+            views,
+            (int(self.n_components),),
+            lambda k, x: self._finish_embedding({k: ebms[k](x).cpu().numpy()})[k],
+        )
 
     def energy(self, views: Views) -> dict[str, np.ndarray]:
         """Energy ``E_k(x)`` of every row of each given view (NaN for missing rows).
@@ -681,14 +666,26 @@ class DRUMN(EarlyStoppingModel):
         dict[str, ndarray of shape (n_samples,)]
             In the standardised units the networks see; high energy = low probability.
         """
+        ebms = self.module_.ebms
+        return self._observed_rows(views, (), lambda k, x: ebms[k].energy(x).double().cpu().numpy())
+
+    def _observed_rows(
+        self,
+        views: Views,
+        shape: tuple[int, ...],
+        rows: Callable[[str, torch.Tensor], np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Per given view ``k``: ``rows(k, x)`` of its observed rows ``x`` (preprocessed,
+        without gradients) in an array of shape ``(n_samples, *shape)``, NaN on the rows
+        missing there."""
         V = self._validate_transform(views, allow_nan_rows=True, dtype=np.float64)
-        module = self.module_
+        self.module_.eval()
         out = {}
         with torch.no_grad():
             T = self._tensors_masked(V)
             for k in V:
-                obs = T[f"mask.{k}"].cpu().numpy() > 0
-                e = np.full(len(obs), np.nan)
-                e[obs] = module.ebms[k].energy(T[k][T[f"mask.{k}"] > 0]).double().cpu().numpy()
-                out[k] = e
+                observed = T[f"mask.{k}"] > 0
+                A = np.full((observed.shape[0], *shape), np.nan)
+                A[observed.cpu().numpy()] = rows(k, T[k][observed])
+                out[k] = A
         return out
