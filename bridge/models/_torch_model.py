@@ -139,6 +139,8 @@ class TorchMultiViewModel(MultiViewModel):
     #: What ``_check_common`` accepts for the shared hyperparameters
     #: (:data:`SHARED_CONSTRAINTS`).
     _shared_constraints: ClassVar[dict[str, list[Any]]] = SHARED_CONSTRAINTS
+    #: Whether ``fit`` accepts samples that miss a view (rows all-NaN in it).
+    _allow_nan_rows: ClassVar[bool] = False
 
     _: KW_ONLY
     epochs: int = 100
@@ -283,8 +285,11 @@ class TorchMultiViewModel(MultiViewModel):
         views_val: Views | None,
         y_val: ArrayLike | None,
     ) -> tuple[dict[str, np.ndarray], Any, dict[str, np.ndarray] | None, Any]:
-        """``(V, Y, V_val, Y_val)``: the validated arguments of ``fit`` (float64)."""
-        return self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+        """``(V, Y, V_val, Y_val)``: the validated arguments of ``fit`` (float64; rows
+        missing in a view, all-NaN there, are accepted when ``_allow_nan_rows``)."""
+        return self._validate_fit(
+            views, y, views_val, y_val, allow_nan_rows=self._allow_nan_rows, dtype=np.float64
+        )
 
     def _fit_data(self, V: ViewArrays, Y: Any, V_val: ViewArrays | None, ctx: FitContext) -> None:
         """Fill ``ctx.data`` / ``ctx.val_data`` from the validated views (after
@@ -421,6 +426,7 @@ class TorchMultiViewModel(MultiViewModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views, each embedded on its own.
 
         Returns
         -------

@@ -266,6 +266,7 @@ class BimodalAE(EarlyStoppingModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            One or both fitted views; a missing view is fed as its training mean.
 
         Returns
         -------

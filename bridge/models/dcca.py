@@ -335,6 +335,7 @@ progress
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views, in data units.
 
         Returns
         -------

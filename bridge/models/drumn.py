@@ -248,6 +248,7 @@ class DRUMN(FinalCCAModel):
     min_views: ClassVar[int] = 2
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cca_weights_")
+    _allow_nan_rows: ClassVar[bool] = True
 
     hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,)
     recon_weight: float = 0.1
@@ -278,15 +279,6 @@ class DRUMN(FinalCCAModel):
             check_hidden(self.hidden)
 
     # ------------------------------------------------------------------ data
-    def _validate_fit_views(
-        self,
-        views: Views,
-        y: ArrayLike | None,
-        views_val: Views | None,
-        y_val: ArrayLike | None,
-    ) -> tuple[dict[str, np.ndarray], Any, dict[str, np.ndarray] | None, Any]:
-        return self._validate_fit(views, y, views_val, y_val, allow_nan_rows=True, dtype=np.float64)
-
     @staticmethod
     def _apply_observed(views: Views, observed: Mapping[str, ArrayLike] | None) -> Views:
         """Views with the rows marked False in ``observed`` set to NaN (copies)."""
@@ -641,7 +633,7 @@ class DRUMN(FinalCCAModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Any subset of the fitted views.
+            Any subset of the fitted views, with all-NaN rows where a view is missing.
 
         Returns
         -------
@@ -660,6 +652,8 @@ class DRUMN(FinalCCAModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views; a row that is NaN in every column of a view
+            is missing there.
 
         Returns
         -------

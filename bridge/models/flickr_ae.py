@@ -472,6 +472,8 @@ class JointAE(_FlickrAE):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            The image view, the text view or both; a missing one is fed as zeros (its
+            training mean when ``standardize``).
 
         Returns
         -------
