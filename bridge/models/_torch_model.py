@@ -340,12 +340,7 @@ class TorchMultiViewModel(MultiViewModel):
         ``_after_train`` (without gradients).  Models with their own loop (DM2C), their
         own per-view jobs (SDML) or state along the loop (DRUMN) override it.
         """
-        validate = None
-        if ctx.val_data is not None:
-            if ctx.monitor == "map":
-                validate = self._map_validator(module, ctx.data, ctx.val_data, ctx.y_val)
-            else:
-                validate = self._loss_validator(module, ctx.val_data)
+        validate = self._validator(module, ctx)
         out = train_loop(
             module,
             lambda b, g: self._loss(module, b, g),
@@ -389,6 +384,16 @@ class TorchMultiViewModel(MultiViewModel):
             raise ConfigError(bd.refusal(type(self)))
         return mode
 
+    def _validator(self, module: nn.Module, ctx: FitContext) -> Callable[[], float] | None:
+        """The early-stopping score of ``module`` on ``ctx.val_data``, None without
+        validation data: :meth:`_map_validator` with ``monitor="map"``, else
+        :meth:`_loss_validator`."""
+        if ctx.val_data is None:
+            return None
+        if ctx.monitor == "map":
+            return self._map_validator(module, ctx)
+        return self._loss_validator(module, ctx.val_data)
+
     def _loss_validator(
         self, module: nn.Module, X_val: dict[str, torch.Tensor]
     ) -> Callable[[], float]:
@@ -398,13 +403,11 @@ class TorchMultiViewModel(MultiViewModel):
 
         return validate
 
-    def _map_validator(
-        self,
-        module: nn.Module,
-        X: dict[str, torch.Tensor],
-        X_val: dict[str, torch.Tensor],
-        Y_val: Any,
-    ) -> Callable[[], float]:
+    def _map_validator(self, module: nn.Module, ctx: FitContext) -> Callable[[], float]:
+        """The cross-modal MAP of the one-view embeddings of ``ctx.val_data`` (labels
+        ``ctx.y_val``), after ``_after_train`` on the training views."""
+        X, X_val, Y_val = ctx.data, ctx.val_data, ctx.y_val
+
         def validate() -> float:
             self._after_train(module, X)
             emb = {k: v.cpu().numpy() for k, v in self._embed(module, X_val).items()}

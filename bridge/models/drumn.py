@@ -499,10 +499,8 @@ class DRUMN(FinalCCAModel):
         a, b = self.view_names_
         obs = ctx.extra["observed"]
         hist = WeightHistory(len(obs[a]), (a, b), int(self.history))
-        validate = None
-        if ctx.val_data is not None:
-            score = self._validator(module, ctx.data, ctx.val_data, ctx.y_val, ctx.monitor)
-            validate = BestHistory(hist, score, ctx.monitor == "map")
+        score = self._validator(module, ctx)
+        validate = None if score is None else BestHistory(hist, score, ctx.monitor == "map")
         history, best_epoch = train_loop(
             module,
             lambda batch, g: self._objective(module, batch, g, hist),
@@ -597,22 +595,16 @@ class DRUMN(FinalCCAModel):
         Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
         return complete, Ha, Hb
 
-    def _validator(
-        self,
-        module: nn.Module,
-        X: dict[str, torch.Tensor],
-        X_val: dict[str, torch.Tensor],
-        Y_val: Any,
-        monitor: str,
-    ) -> Any:
-        if monitor == "loss":
-            return lambda: float(self._loss(module, X_val, torch.Generator().manual_seed(0)))
+    def _map_validator(self, module: nn.Module, ctx: FitContext) -> Callable[[], float]:
+        """The cross-modal MAP of the complete validation pairs, after a CCA with unit
+        weights on the complete training pairs."""
         from ..metrics import cross_modal_map
 
+        X, X_val = ctx.data, ctx.val_data
         a, b = self.view_names_
         obs = {k: X[f"mask.{k}"].cpu().numpy() > 0 for k in (a, b)}
         both_val = (X_val[f"mask.{a}"] > 0) & (X_val[f"mask.{b}"] > 0)
-        labels = np.asarray(Y_val)[both_val.cpu().numpy()]
+        labels = np.asarray(ctx.y_val)[both_val.cpu().numpy()]
 
         def validate() -> float:
             # CCA on the current outputs with unit weights (the γ are not final yet)
