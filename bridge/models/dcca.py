@@ -302,8 +302,9 @@ progress
     >>> from bridge.models.dcca import DCCAE
     >>> views, _ = make_paired_views(300, dims=(12, 8), latent=3, random_state=0)
     >>> m = DCCAE(n_components=3, hidden=(16,), epochs=5, batch_size=100).fit(views)
-    >>> m.transform({"view1": views["view1"]})["view1"].shape
-    (300, 3)
+    >>> rec = m.reconstruct({"view1": views["view1"]})  # view1 from its own code
+    >>> rec["view1"].shape, m.transform({"view1": views["view1"]})["view1"].shape
+    ((300, 8), (300, 3))
     """
 
     _recon = True

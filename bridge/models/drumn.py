@@ -208,14 +208,12 @@ class DRUMN(FinalCCAModel):
         Stored iterations per instance for the weights (the paper's ``|H|``).
     reg : float, default 1e-4
         Ridge of the covariances in the correlation term and the final CCA.
-    epochs : int, default 100
-    batch_size : int, default 800
-        Large: the correlation is estimated from each batch's covariances.
-    learning_rate : float, default 1e-3
-    weight_decay : float, default 1e-5
-    patience, monitor, standardize, device, random_state, progress
-        As in :class:`bridge.models.dcca.DCCA` (``monitor="map"`` scores the complete
-        validation pairs with ``y_val``).
+    epochs, batch_size, learning_rate, weight_decay, patience, monitor, standardize, \
+device, random_state, progress
+        As in :class:`bridge.models.dcca.DCCA` (defaults 100, 800, 1e-3, 1e-5, 10,
+        "auto", True, "cpu", 0, None): large batches, since the correlation is
+        estimated from each batch's covariances; ``monitor="map"`` scores the complete
+        validation pairs with ``y_val``.
 
     Attributes
     ----------
