@@ -139,6 +139,8 @@ class TorchMultiViewModel(MultiViewModel):
     #: What ``_check_common`` accepts for the shared hyperparameters
     #: (:data:`SHARED_CONSTRAINTS`).
     _shared_constraints: ClassVar[dict[str, list[Any]]] = SHARED_CONSTRAINTS
+    #: Whether ``fit`` accepts samples that miss a view (rows all-NaN in it).
+    _allow_nan_rows: ClassVar[bool] = False
 
     _: KW_ONLY
     epochs: int = 100
@@ -232,6 +234,16 @@ class TorchMultiViewModel(MultiViewModel):
             X = X @ p["proj"]
         return X
 
+    def _undo_preprocess(self, k: str, Z: np.ndarray) -> np.ndarray:
+        """View ``k``'s standardisation undone on ``Z`` (network units back to data
+        units: times ``scale``, plus ``mean``)."""
+        p = self.preprocess_[k]
+        if p.get("scale") is not None:
+            Z = Z * p["scale"]
+        if p.get("mean") is not None:
+            Z = Z + p["mean"]
+        return Z
+
     def _tensors(
         self, V: Mapping[str, np.ndarray], device: torch.device | None = None
     ) -> dict[str, torch.Tensor]:
@@ -244,6 +256,11 @@ class TorchMultiViewModel(MultiViewModel):
             )
             for k, X in V.items()
         }
+
+    def _input_tensors(self, views: Views) -> dict[str, torch.Tensor]:
+        """The views given to ``transform`` (or a method like it) validated and
+        preprocessed, as float32 tensors on the fitted module's device."""
+        return self._tensors(self._validate_transform(views, dtype=np.float64))
 
     def _module_device(self) -> torch.device:
         """Where the fitted network lives (``device`` resolved, before fit)."""
@@ -268,8 +285,11 @@ class TorchMultiViewModel(MultiViewModel):
         views_val: Views | None,
         y_val: ArrayLike | None,
     ) -> tuple[dict[str, np.ndarray], Any, dict[str, np.ndarray] | None, Any]:
-        """``(V, Y, V_val, Y_val)``: the validated arguments of ``fit`` (float64)."""
-        return self._validate_fit(views, y, views_val, y_val, dtype=np.float64)
+        """``(V, Y, V_val, Y_val)``: the validated arguments of ``fit`` (float64; rows
+        missing in a view, all-NaN there, are accepted when ``_allow_nan_rows``)."""
+        return self._validate_fit(
+            views, y, views_val, y_val, allow_nan_rows=self._allow_nan_rows, dtype=np.float64
+        )
 
     def _fit_data(self, V: ViewArrays, Y: Any, V_val: ViewArrays | None, ctx: FitContext) -> None:
         """Fill ``ctx.data`` / ``ctx.val_data`` from the validated views (after
@@ -320,12 +340,7 @@ class TorchMultiViewModel(MultiViewModel):
         ``_after_train`` (without gradients).  Models with their own loop (DM2C), their
         own per-view jobs (SDML) or state along the loop (DRUMN) override it.
         """
-        validate = None
-        if ctx.val_data is not None:
-            if ctx.monitor == "map":
-                validate = self._map_validator(module, ctx.data, ctx.val_data, ctx.y_val)
-            else:
-                validate = self._loss_validator(module, ctx.val_data)
+        validate = self._validator(module, ctx)
         out = train_loop(
             module,
             lambda b, g: self._loss(module, b, g),
@@ -369,6 +384,16 @@ class TorchMultiViewModel(MultiViewModel):
             raise ConfigError(bd.refusal(type(self)))
         return mode
 
+    def _validator(self, module: nn.Module, ctx: FitContext) -> Callable[[], float] | None:
+        """The early-stopping score of ``module`` on ``ctx.val_data``, None without
+        validation data: :meth:`_map_validator` with ``monitor="map"``, else
+        :meth:`_loss_validator`."""
+        if ctx.val_data is None:
+            return None
+        if ctx.monitor == "map":
+            return self._map_validator(module, ctx)
+        return self._loss_validator(module, ctx.val_data)
+
     def _loss_validator(
         self, module: nn.Module, X_val: dict[str, torch.Tensor]
     ) -> Callable[[], float]:
@@ -378,13 +403,11 @@ class TorchMultiViewModel(MultiViewModel):
 
         return validate
 
-    def _map_validator(
-        self,
-        module: nn.Module,
-        X: dict[str, torch.Tensor],
-        X_val: dict[str, torch.Tensor],
-        Y_val: Any,
-    ) -> Callable[[], float]:
+    def _map_validator(self, module: nn.Module, ctx: FitContext) -> Callable[[], float]:
+        """The cross-modal MAP of the one-view embeddings of ``ctx.val_data`` (labels
+        ``ctx.y_val``), after ``_after_train`` on the training views."""
+        X, X_val, Y_val = ctx.data, ctx.val_data, ctx.y_val
+
         def validate() -> float:
             self._after_train(module, X)
             emb = {k: v.cpu().numpy() for k, v in self._embed(module, X_val).items()}
@@ -406,17 +429,18 @@ class TorchMultiViewModel(MultiViewModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views, each embedded on its own.
 
         Returns
         -------
         dict[str, ndarray of shape (n_samples, n_components)]
             float32 embeddings, one per given view, each computed from that view alone.
         """
-        V = self._validate_transform(views, dtype=np.float64)
+        X = self._input_tensors(views)
         module = self.module_
         module.eval()
         with torch.no_grad():
-            out = self._embed(module, self._tensors(V))
+            out = self._embed(module, X)
         return self._finish_embedding({k: v.cpu().numpy() for k, v in out.items()})
 
     # ------------------------------------------------------------------ checkpoints

@@ -47,9 +47,9 @@ from boltz.errors import ConfigError
 
 from ..base import Views
 from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
-from ._torch_model import EarlyStoppingModel
-from ._validation import check_activation, check_float, check_int
-from ._view_codecs import check_pretrained, view_codec_specs
+from ._validation import check_float, check_int
+from ._view_codec_model import ViewCodecModel
+from ._view_codecs import check_pretrained
 
 __all__ = ["BimodalAE"]
 
@@ -97,7 +97,7 @@ class BimodalNet(nn.Module):
         return self.bridge_acts[i](self.bridges[i](z))
 
 
-class BimodalAE(EarlyStoppingModel):
+class BimodalAE(ViewCodecModel):
     r"""Bimodal deep autoencoder with input dropping (Ngiam et al. 2011).
 
     See the module docstring for the equations.
@@ -179,35 +179,25 @@ class BimodalAE(EarlyStoppingModel):
     # ------------------------------------------------------------------ hooks
     def _check_params(self) -> None:
         check_int(self.n_components, "n_components")
-        check_activation(self.activation)
-        check_activation(self.code_activation, "code_activation")
+        self._check_activations()
         check_float(self.drop_rate, "drop_rate")
         if self.drop_rate >= 1:
             raise ConfigError(f"drop_rate must be in [0, 1); got {self.drop_rate!r}.")
         check_pretrained(self.pretrained)
 
-    def _raw_views(self) -> frozenset[str]:
-        return frozenset(check_pretrained(self.pretrained))
-
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
-        names = list(self.view_names_)
-        pre = check_pretrained(self.pretrained)
-        encs, decs, self._init_states = view_codec_specs(
-            names, n_in, self.hidden, self.activation, pre
-        )
         return {
-            "encoders": encs,
-            "decoders": decs,
+            **self._codec_specs(n_in),
             "n_components": int(self.n_components),
             "code_activation": self.code_activation,
-            "n_in": [int(n_in[k]) for k in names],
+            "n_in": [int(n_in[k]) for k in self.view_names_],
         }
 
     def _build(self, spec: Mapping[str, Any]) -> BimodalNet:
         return BimodalNet(spec)
 
     def _init_module(self, module: nn.Module, X: dict[str, torch.Tensor]) -> None:
-        states = getattr(self, "_init_states", {})
+        states = self._take_init_states()
         with torch.no_grad():
             for i, k in enumerate(self.view_names_):
                 if k in states:
@@ -216,7 +206,6 @@ class BimodalAE(EarlyStoppingModel):
                     module.decoders[i].load_state_dict(dec_state)
                 # the "zero" a dropped view is replaced with: its mean as fed to the net
                 module.fill(i).copy_(X[k].mean(dim=0))
-        self._init_states = {}
 
     def _inputs(
         self, module: BimodalNet, X: Mapping[str, torch.Tensor], n: int
@@ -253,23 +242,26 @@ class BimodalAE(EarlyStoppingModel):
         return out
 
     # ------------------------------------------------------------------ extras
+    def _joint_code(self, X: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The shared code of the given (preprocessed) views together, missing views at
+        their fill value; without gradients."""
+        n = next(iter(X.values())).shape[0]
+        with torch.no_grad():
+            return self.module_.encode(self._inputs(self.module_, X, n))
+
     def transform_joint(self, views: Views) -> np.ndarray:
         """Shared code of the given views together (a missing view at its mean).
 
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            One or both fitted views; a missing view is fed as its training mean.
 
         Returns
         -------
         ndarray of shape (n_samples, n_components)
         """
-        V = self._validate_transform(views, dtype=np.float64)
-        X = self._tensors(V)
-        n = next(iter(X.values())).shape[0]
-        with torch.no_grad():
-            z = self.module_.encode(self._inputs(self.module_, X, n))
-        return z.cpu().numpy()
+        return self._joint_code(self._input_tensors(views)).cpu().numpy()
 
     def reconstruct(self, views: Views) -> dict[str, np.ndarray]:
         """Reconstruct every view from the given ones (cross-modal generation).
@@ -284,21 +276,10 @@ class BimodalAE(EarlyStoppingModel):
         dict[str, ndarray of shape (n_samples, n_features_v)]
             All fitted views, in data units.
         """
-        V = self._validate_transform(views, dtype=np.float64)
-        X = self._tensors(V)
-        n = next(iter(X.values())).shape[0]
+        z = self._joint_code(self._input_tensors(views))
         m = self.module_
         out = {}
         with torch.no_grad():
-            z = m.encode(self._inputs(m, X, n))
             for i, k in enumerate(self.view_names_):
                 out[k] = self._undo_preprocess(k, m.decoders[i](m.top(i, z)).cpu().numpy())
         return out
-
-    def _undo_preprocess(self, k: str, Z: np.ndarray) -> np.ndarray:
-        p = self.preprocess_[k]
-        if p.get("scale") is not None:
-            Z = Z * p["scale"]
-        if p.get("mean") is not None:
-            Z = Z + p["mean"]
-        return Z

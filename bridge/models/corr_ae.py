@@ -49,9 +49,9 @@ from torch import nn
 from boltz.errors import ConfigError
 
 from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
-from ._torch_model import EarlyStoppingModel
-from ._validation import check_activation, check_float, check_int
-from ._view_codecs import check_pretrained, view_codec_specs
+from ._validation import check_float, check_int
+from ._view_codec_model import ViewCodecModel
+from ._view_codecs import check_pretrained
 
 __all__ = ["VARIANTS", "CorrAE"]
 
@@ -99,7 +99,7 @@ class CorrNet(nn.Module):
         return self.bridge_acts[j](self.bridges[j](z))
 
 
-class CorrAE(EarlyStoppingModel):
+class CorrAE(ViewCodecModel):
     r"""Correspondence autoencoder, in its three variants (Feng, Wang & Li 2014).
 
     See the module docstring for the objective.
@@ -174,23 +174,14 @@ center, device, random_state, progress
                 f"alpha must be in [0, 1) (alpha = 1 drops the reconstruction and the codes "
                 f"collapse); got {self.alpha!r}."
             )
-        check_activation(self.activation)
-        check_activation(self.code_activation, "code_activation")
+        self._check_activations()
         if self.loss_scale not in ("sum", "mean"):
             raise ConfigError(f"loss_scale must be 'sum' or 'mean'; got {self.loss_scale!r}.")
         check_pretrained(self.pretrained)
 
-    def _raw_views(self) -> frozenset[str]:
-        return frozenset(check_pretrained(self.pretrained))
-
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
-        names = list(self.view_names_)
-        encs, decs, self._init_states = view_codec_specs(
-            names, n_in, self.hidden, self.activation, check_pretrained(self.pretrained)
-        )
         return {
-            "encoders": encs,
-            "decoders": decs,
+            **self._codec_specs(n_in),
             "pairs": [list(p) for p in VARIANTS[self.variant]],
             "n_components": int(self.n_components),
             "code_activation": self.code_activation,
@@ -200,7 +191,7 @@ center, device, random_state, progress
         return CorrNet(spec)
 
     def _init_module(self, module: nn.Module, X: dict[str, torch.Tensor]) -> None:
-        states = getattr(self, "_init_states", {})
+        states = self._take_init_states()
         for i, k in enumerate(self.view_names_):
             if k not in states:
                 continue
@@ -209,7 +200,6 @@ center, device, random_state, progress
             for j, (_, t) in enumerate(module.pairs):
                 if t == i:
                     module.decoders[j].load_state_dict(dec_state)
-        self._init_states = {}
 
     def _loss(
         self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator

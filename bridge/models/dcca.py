@@ -40,7 +40,6 @@ from its network output::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY
 from typing import Any
 
 import numpy as np
@@ -50,8 +49,8 @@ from torch import nn
 from boltz.errors import ConfigError
 
 from ..baselines import CCA
+from ._final_cca import FinalCCAModel
 from ._layers import Decoder, mlp
-from ._torch_model import EarlyStoppingModel
 from ._validation import check_activation, check_float, check_int, check_outputs
 from ._view_codecs import hidden_per_view
 
@@ -135,7 +134,7 @@ class DCCANet(nn.Module):
         self.decoders = nn.ModuleList(Decoder.from_spec(d) for d in spec.get("decoders", []))
 
 
-class DCCA(EarlyStoppingModel):
+class DCCA(FinalCCAModel):
     r"""Deep canonical correlation analysis (Andrew et al. 2013).
 
     See the module docstring for the objective and how it is computed.
@@ -187,20 +186,12 @@ class DCCA(EarlyStoppingModel):
 
     _recon = False
 
-    n_components: int = 10
-    n_outputs: int | None = None
     hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256, 256)
     activation: str = "sigmoid"
     reg: float = 1e-4
     top_k: int | None = None
-    _: KW_ONLY
-    batch_size: int = 800
-    weight_decay: float = 1e-5
 
     # ------------------------------------------------------------------ hooks
-    def _n_outputs(self) -> int:
-        return int(self.n_components if self.n_outputs is None else self.n_outputs)
-
     def _check_params(self) -> None:
         check_outputs(self, "the objective")
         if self.top_k is not None:
@@ -267,20 +258,18 @@ class DCCA(EarlyStoppingModel):
         return self.cca_.transform(emb)
 
     def _extra_arrays(self) -> dict[str, np.ndarray]:
-        out = {"correlations": self.cca_.correlations_}
-        for i, k in enumerate(self.view_names_):
-            out[f"cca.mean.{i}"] = self.cca_.means_[k]
-            out[f"cca.weights.{i}"] = self.cca_.weights_[k]
-        return out
+        return {
+            "correlations": self.cca_.correlations_,
+            **self._cca_arrays(self.cca_.means_, self.cca_.weights_),
+        }
 
     def _set_extra_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
         cca = CCA(n_components=int(self.n_components))
         names = self.view_names_
         cca.view_names_ = tuple(names)
         cca.n_features_in_ = {k: self._n_outputs() for k in names}
-        cca.means_ = {k: arrays[f"cca.mean.{i}"] for i, k in enumerate(names)}
+        cca.means_, cca.weights_ = self._read_cca_arrays(arrays)
         cca.correlations_ = arrays["correlations"]
-        cca.weights_ = {k: arrays[f"cca.weights.{i}"] for i, k in enumerate(names)}
         self.cca_ = cca
         self.correlations_ = cca.correlations_
 
@@ -313,8 +302,9 @@ progress
     >>> from bridge.models.dcca import DCCAE
     >>> views, _ = make_paired_views(300, dims=(12, 8), latent=3, random_state=0)
     >>> m = DCCAE(n_components=3, hidden=(16,), epochs=5, batch_size=100).fit(views)
-    >>> m.transform({"view1": views["view1"]})["view1"].shape
-    (300, 3)
+    >>> rec = m.reconstruct({"view1": views["view1"]})  # view1 from its own code
+    >>> rec["view1"].shape, m.transform({"view1": views["view1"]})["view1"].shape
+    ((300, 8), (300, 3))
     """
 
     _recon = True
@@ -346,23 +336,18 @@ progress
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views, in data units.
 
         Returns
         -------
         dict[str, ndarray of shape (n_samples, n_features_v)]
         """
-        V = self._validate_transform(views, dtype=np.float64)
-        X = self._tensors(V)
+        X = self._input_tensors(views)
         idx = {k: i for i, k in enumerate(self.view_names_)}
         out = {}
         with torch.no_grad():
             for k, x in X.items():
                 i = idx[k]
                 Z = self.module_.decoders[i](self.module_.encoders[i](x)).cpu().numpy()
-                p = self.preprocess_[k]
-                if p.get("scale") is not None:
-                    Z = Z * p["scale"]
-                if p.get("mean") is not None:
-                    Z = Z + p["mean"]
-                out[k] = Z
+                out[k] = self._undo_preprocess(k, Z)
         return out

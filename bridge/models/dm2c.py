@@ -248,6 +248,7 @@ class DM2C(TorchMultiViewModel):
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cluster_centers_")
     _supports_map: ClassVar[bool] = False
+    _allow_nan_rows: ClassVar[bool] = True
     _shared_constraints: ClassVar[dict[str, list[Any]]] = {
         **{k: v for k, v in SHARED_CONSTRAINTS.items() if k != "epochs"},
         "batch_size": [Interval(int, 2, None)],
@@ -455,7 +456,7 @@ class DM2C(TorchMultiViewModel):
         no validation data (DM2C has no early stopping)."""
         if views_val is not None or y_val is not None:
             raise ConfigError("DM2C does not use validation data; pass views_val=None.")
-        V, Y, _, _ = self._validate_fit(views, y, allow_nan_rows=True, dtype=np.float64)
+        V, Y, _, _ = super()._validate_fit_views(views, y, None, None)
         for k in V:
             if not k or "." in k:
                 raise DataError(f"view names must be non-empty strings without '.'; got {k!r}.")
@@ -525,6 +526,22 @@ class DM2C(TorchMultiViewModel):
         }
         return V, self._check_mixed(full)
 
+    def _embed_mixed(self, views: Views) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """``(V, mod, Z)``: the validated views, the index of the view observing each
+        row (:meth:`_check_mixed`) and the unified codes of the rows."""
+        V, mod = self._mixed_input(views)
+        module = self.module_
+        module.eval()
+        with torch.no_grad():
+            observed = self._observed(V, mod)
+            Z = self._unified(
+                module,
+                {k: x for k, (_, x) in observed.items()},
+                {k: r for k, (r, _) in observed.items()},
+                self._module_device(),
+            )
+        return V, mod, Z
+
     def embed(self, views: Views) -> np.ndarray:
         """Unified representation of every sample of a mixed set.
 
@@ -538,17 +555,7 @@ class DM2C(TorchMultiViewModel):
         ndarray of float64, shape (n_samples, latent)
             Codes in the latent space of ``unify_``.
         """
-        V, mod = self._mixed_input(views)
-        module = self.module_
-        module.eval()
-        with torch.no_grad():
-            observed = self._observed(V, mod)
-            return self._unified(
-                module,
-                {k: x for k, (_, x) in observed.items()},
-                {k: r for k, (r, _) in observed.items()},
-                self._module_device(),
-            )
+        return self._embed_mixed(views)[2]
 
     def transform(self, views: Views) -> dict[str, np.ndarray]:
         """Unified codes per view (rows a view does not observe are NaN).
@@ -556,13 +563,13 @@ class DM2C(TorchMultiViewModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            A mixed set, as for :meth:`embed`.
 
         Returns
         -------
         dict[str, ndarray of shape (n_samples, latent)]
         """
-        V, mod = self._mixed_input(views)
-        Z = self.embed(views)
+        V, mod, Z = self._embed_mixed(views)
         names = list(self.view_names_)
         return {k: np.where((mod == names.index(k))[:, None], Z, np.nan) for k in V}
 

@@ -74,8 +74,7 @@ restored, and so is the weight history as it stood after that epoch, so that
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -95,7 +94,7 @@ from ._drumn_weights import (
     weighted_cca,
     weighted_total_correlation,
 )
-from ._torch_model import EarlyStoppingModel
+from ._final_cca import FinalCCAModel
 from ._training import FitContext, train_loop
 from ._validation import check_float, check_hidden, check_int, check_outputs
 
@@ -180,7 +179,7 @@ class DRUMNNet(nn.Module):
 # ----------------------------------------------------------------------------- model
 
 
-class DRUMN(EarlyStoppingModel):
+class DRUMN(FinalCCAModel):
     r"""Deep robust unsupervised multi-modal network (and DRUMN-Thres).
 
     See the module docstring for the model.  Two views; rows may miss one view.
@@ -209,14 +208,12 @@ class DRUMN(EarlyStoppingModel):
         Stored iterations per instance for the weights (the paper's ``|H|``).
     reg : float, default 1e-4
         Ridge of the covariances in the correlation term and the final CCA.
-    epochs : int, default 100
-    batch_size : int, default 800
-        Large: the correlation is estimated from each batch's covariances.
-    learning_rate : float, default 1e-3
-    weight_decay : float, default 1e-5
-    patience, monitor, standardize, device, random_state, progress
-        As in :class:`bridge.models.dcca.DCCA` (``monitor="map"`` scores the complete
-        validation pairs with ``y_val``).
+    epochs, batch_size, learning_rate, weight_decay, patience, monitor, standardize, \
+device, random_state, progress
+        As in :class:`bridge.models.dcca.DCCA` (defaults 100, 800, 1e-3, 1e-5, 10,
+        "auto", True, "cpu", 0, None): large batches, since the correlation is
+        estimated from each batch's covariances; ``monitor="map"`` scores the complete
+        validation pairs with ``y_val``.
 
     Attributes
     ----------
@@ -249,9 +246,8 @@ class DRUMN(EarlyStoppingModel):
     min_views: ClassVar[int] = 2
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("module_", "cca_weights_")
+    _allow_nan_rows: ClassVar[bool] = True
 
-    n_components: int = 10
-    n_outputs: int | None = None
     hidden: Sequence[int] | Mapping[str, Sequence[int]] = (256,)
     recon_weight: float = 0.1
     noise: float = 0.1
@@ -260,14 +256,8 @@ class DRUMN(EarlyStoppingModel):
     adaptive_weights: bool = True
     history: int = 8
     reg: float = 1e-4
-    _: KW_ONLY
-    batch_size: int = 800
-    weight_decay: float = 1e-5
 
     # ------------------------------------------------------------------ checks
-    def _n_outputs(self) -> int:
-        return int(self.n_components if self.n_outputs is None else self.n_outputs)
-
     def _check_params(self) -> None:
         check_outputs(self, "the correlation term")
         check_float(self.recon_weight, "recon_weight")
@@ -287,15 +277,6 @@ class DRUMN(EarlyStoppingModel):
             check_hidden(self.hidden)
 
     # ------------------------------------------------------------------ data
-    def _validate_fit_views(
-        self,
-        views: Views,
-        y: ArrayLike | None,
-        views_val: Views | None,
-        y_val: ArrayLike | None,
-    ) -> tuple[dict[str, np.ndarray], Any, dict[str, np.ndarray] | None, Any]:
-        return self._validate_fit(views, y, views_val, y_val, allow_nan_rows=True, dtype=np.float64)
-
     @staticmethod
     def _apply_observed(views: Views, observed: Mapping[str, ArrayLike] | None) -> Views:
         """Views with the rows marked False in ``observed`` set to NaN (copies)."""
@@ -443,20 +424,15 @@ class DRUMN(EarlyStoppingModel):
         return {k: module.ebms[k](x) for k, x in X.items() if not k.startswith("mask.")}
 
     def _extra_arrays(self) -> dict[str, np.ndarray]:
-        out = {
+        return {
             "correlations": self.correlations_,
             "feature_weights": self.feature_weights_,
             "pair_weights": self.pair_weights_,
+            **self._cca_arrays(self.cca_means_, self.cca_weights_),
         }
-        for i, k in enumerate(self.view_names_):
-            out[f"cca.mean.{i}"] = self.cca_means_[k]
-            out[f"cca.weights.{i}"] = self.cca_weights_[k]
-        return out
 
     def _set_extra_arrays(self, arrays: Mapping[str, np.ndarray]) -> None:
-        names = self.view_names_
-        self.cca_means_ = {k: arrays[f"cca.mean.{i}"] for i, k in enumerate(names)}
-        self.cca_weights_ = {k: arrays[f"cca.weights.{i}"] for i, k in enumerate(names)}
+        self.cca_means_, self.cca_weights_ = self._read_cca_arrays(arrays)
         self.correlations_ = arrays["correlations"]
         self.feature_weights_ = arrays["feature_weights"]
         self.pair_weights_ = arrays["pair_weights"]
@@ -521,10 +497,8 @@ class DRUMN(EarlyStoppingModel):
         a, b = self.view_names_
         obs = ctx.extra["observed"]
         hist = WeightHistory(len(obs[a]), (a, b), int(self.history))
-        validate = None
-        if ctx.val_data is not None:
-            score = self._validator(module, ctx.data, ctx.val_data, ctx.y_val, ctx.monitor)
-            validate = BestHistory(hist, score, ctx.monitor == "map")
+        score = self._validator(module, ctx)
+        validate = None if score is None else BestHistory(hist, score, ctx.monitor == "map")
         history, best_epoch = train_loop(
             module,
             lambda batch, g: self._objective(module, batch, g, hist),
@@ -596,10 +570,7 @@ class DRUMN(EarlyStoppingModel):
         self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
     ) -> None:
         a, b = self.view_names_
-        complete = np.flatnonzero(obs[a] & obs[b])
-        sel = torch.as_tensor(complete, device=X[a].device)
-        Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
-        Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+        complete, Ha, Hb = self._complete_outputs(module, X, obs)
         w = self.pair_weights_[complete]
         if not (w > 0).any():
             w = np.ones_like(w)
@@ -610,29 +581,32 @@ class DRUMN(EarlyStoppingModel):
         self.cca_weights_ = {a: Wa, b: Wb}
         self.correlations_ = s
 
-    def _validator(
-        self,
-        module: nn.Module,
-        X: dict[str, torch.Tensor],
-        X_val: dict[str, torch.Tensor],
-        Y_val: Any,
-        monitor: str,
-    ) -> Any:
-        if monitor == "loss":
-            return lambda: float(self._loss(module, X_val, torch.Generator().manual_seed(0)))
+    def _complete_outputs(
+        self, module: nn.Module, X: Mapping[str, torch.Tensor], obs: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(complete, Ha, Hb)``: the indices of the rows of ``X`` that ``obs`` marks
+        observed in both views, and the two networks' outputs on them (float64)."""
+        a, b = self.view_names_
+        complete = np.flatnonzero(obs[a] & obs[b])
+        sel = torch.as_tensor(complete, device=X[a].device)
+        Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
+        Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+        return complete, Ha, Hb
+
+    def _map_validator(self, module: nn.Module, ctx: FitContext) -> Callable[[], float]:
+        """The cross-modal MAP of the complete validation pairs, after a CCA with unit
+        weights on the complete training pairs."""
         from ..metrics import cross_modal_map
 
+        X, X_val = ctx.data, ctx.val_data
         a, b = self.view_names_
         obs = {k: X[f"mask.{k}"].cpu().numpy() > 0 for k in (a, b)}
         both_val = (X_val[f"mask.{a}"] > 0) & (X_val[f"mask.{b}"] > 0)
-        labels = np.asarray(Y_val)[both_val.cpu().numpy()]
+        labels = np.asarray(ctx.y_val)[both_val.cpu().numpy()]
 
         def validate() -> float:
             # CCA on the current outputs with unit weights (the γ are not final yet)
-            complete = np.flatnonzero(obs[a] & obs[b])
-            sel = torch.as_tensor(complete, device=X[a].device)
-            Ha = module.ebms[a](X[a][sel]).double().cpu().numpy()
-            Hb = module.ebms[b](X[b][sel]).double().cpu().numpy()
+            complete, Ha, Hb = self._complete_outputs(module, X, obs)
             mu_a, mu_b, Wa, Wb, _ = weighted_cca(
                 Ha, Hb, np.ones(len(complete)), int(self.n_components), float(self.reg)
             )
@@ -649,25 +623,18 @@ class DRUMN(EarlyStoppingModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
-            Any subset of the fitted views.
+            Any subset of the fitted views, with all-NaN rows where a view is missing.
 
         Returns
         -------
         dict[str, ndarray of shape (n_samples, n_components)]
         """
-        V = self._validate_transform(views, allow_nan_rows=True, dtype=np.float64)
-        module = self.module_
-        module.eval()
-        out = {}
-        with torch.no_grad():
-            T = self._tensors_masked(V)
-            for k in V:
-                obs = T[f"mask.{k}"].cpu().numpy() > 0
-                Z = np.full((len(obs), int(self.n_components)), np.nan)
-                top = module.ebms[k](T[k][T[f"mask.{k}"] > 0]).cpu().numpy()
-                Z[obs] = self._finish_embedding({k: top})[k]
-                out[k] = Z
-        return out
+        ebms = self.module_.ebms
+        return self._observed_rows(
+            views,
+            (int(self.n_components),),
+            lambda k, x: self._finish_embedding({k: ebms[k](x).cpu().numpy()})[k],
+        )
 
     def energy(self, views: Views) -> dict[str, np.ndarray]:
         """Energy ``E_k(x)`` of every row of each given view (NaN for missing rows).
@@ -675,20 +642,34 @@ class DRUMN(EarlyStoppingModel):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            Any subset of the fitted views; a row that is NaN in every column of a view
+            is missing there.
 
         Returns
         -------
         dict[str, ndarray of shape (n_samples,)]
             In the standardised units the networks see; high energy = low probability.
         """
+        ebms = self.module_.ebms
+        return self._observed_rows(views, (), lambda k, x: ebms[k].energy(x).double().cpu().numpy())
+
+    def _observed_rows(
+        self,
+        views: Views,
+        shape: tuple[int, ...],
+        rows: Callable[[str, torch.Tensor], np.ndarray],
+    ) -> dict[str, np.ndarray]:
+        """Per given view ``k``: ``rows(k, x)`` of its observed rows ``x`` (preprocessed,
+        without gradients) in an array of shape ``(n_samples, *shape)``, NaN on the rows
+        missing there."""
         V = self._validate_transform(views, allow_nan_rows=True, dtype=np.float64)
-        module = self.module_
+        self.module_.eval()
         out = {}
         with torch.no_grad():
             T = self._tensors_masked(V)
             for k in V:
-                obs = T[f"mask.{k}"].cpu().numpy() > 0
-                e = np.full(len(obs), np.nan)
-                e[obs] = module.ebms[k].energy(T[k][T[f"mask.{k}"] > 0]).double().cpu().numpy()
-                out[k] = e
+                observed = T[f"mask.{k}"] > 0
+                A = np.full((observed.shape[0], *shape), np.nan)
+                A[observed.cpu().numpy()] = rows(k, T[k][observed])
+                out[k] = A
         return out

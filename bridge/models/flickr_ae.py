@@ -472,14 +472,16 @@ class JointAE(_FlickrAE):
         Parameters
         ----------
         views : dict[str, array-like of shape (n_samples, n_features_v)]
+            The image view, the text view or both; a missing one is fed as zeros (its
+            training mean when ``standardize``).
 
         Returns
         -------
         ndarray of shape (n_samples, n_hidden)
         """
-        V = self._validate_transform(views, dtype=np.float64)
+        X = self._input_tensors(views)
         with torch.no_grad():
-            h = self.module_.hidden(self._input(self.module_, self._tensors(V)))
+            h = self.module_.hidden(self._input(self.module_, X))
         return h.cpu().numpy()
 
 
@@ -589,13 +591,7 @@ monitor, standardize, device, random_state, progress
         ndarray of shape (n_samples, n_features_text)
         """
         _, txt = self._roles()
-        T = self._text_hat(views).cpu().numpy().astype(np.float64)
-        p = self.preprocess_[txt]
-        if p.get("scale") is not None:
-            T = T * p["scale"]
-        if p.get("mean") is not None:
-            T = T + p["mean"]
-        return T
+        return self._undo_preprocess(txt, self._text_hat(views).cpu().numpy().astype(np.float64))
 
     def transform_text_space(self, views: Views) -> dict[str, np.ndarray]:
         """Both views in the (preprocessed) text-feature space, for cross-modal retrieval.
