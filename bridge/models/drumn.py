@@ -629,11 +629,10 @@ device, random_state, progress
         -------
         dict[str, ndarray of shape (n_samples, n_components)]
         """
-        ebms = self.module_.ebms
         return self._observed_rows(
             views,
             (int(self.n_components),),
-            lambda k, x: self._finish_embedding({k: ebms[k](x).cpu().numpy()})[k],
+            lambda k, x: self._finish_embedding({k: self.module_.ebms[k](x).cpu().numpy()})[k],
         )
 
     def energy(self, views: Views) -> dict[str, np.ndarray]:
@@ -650,8 +649,9 @@ device, random_state, progress
         dict[str, ndarray of shape (n_samples,)]
             In the standardised units the networks see; high energy = low probability.
         """
-        ebms = self.module_.ebms
-        return self._observed_rows(views, (), lambda k, x: ebms[k].energy(x).double().cpu().numpy())
+        return self._observed_rows(
+            views, (), lambda k, x: self.module_.ebms[k].energy(x).double().cpu().numpy()
+        )
 
     def _observed_rows(
         self,
