@@ -107,6 +107,9 @@ class Interval(Constraint):
         The bounds; None is unbounded.
     closed : {"both", "left", "right", "neither"}, default "both"
         Which bounds belong to the interval.
+    what : str, optional
+        The words of the error message (default built from the bounds, e.g.
+        ``"a number >= 0"``).
 
     Examples
     --------
@@ -123,6 +126,7 @@ class Interval(Constraint):
         right: float | None,
         *,
         closed: str = "both",
+        what: str | None = None,
     ) -> None:
         if kind not in (int, float):
             raise TypeError(f"Interval kind must be int or float; got {kind!r}.")
@@ -134,6 +138,7 @@ class Interval(Constraint):
         self.left = left
         self.right = right
         self.closed = closed
+        self.what = what
 
     def is_satisfied_by(self, value: Any) -> bool:
         if self.kind is int:
@@ -150,6 +155,8 @@ class Interval(Constraint):
         return True
 
     def __str__(self) -> str:
+        if self.what:
+            return self.what
         noun = "an integer" if self.kind is int else "a number"
         lo, hi = self.left, self.right
         if hi is None and lo is not None:
@@ -168,6 +175,13 @@ class Interval(Constraint):
 class Options(Constraint):
     """One of a few values, compared with ``==`` (so ``Options(True, False)`` takes 1 / 0).
 
+    Parameters
+    ----------
+    *options : object
+        The values (or one set, list or tuple of them).
+    what : str, optional
+        The words of the error message (default the options joined by "or").
+
     Examples
     --------
     >>> Options("auto", "full").is_satisfied_by("full")
@@ -176,10 +190,11 @@ class Options(Constraint):
     "'auto', True or False"
     """
 
-    def __init__(self, *options: Any) -> None:
+    def __init__(self, *options: Any, what: str | None = None) -> None:
         if len(options) == 1 and isinstance(options[0], (set, frozenset, list, tuple)):
             options = tuple(options[0])
         self.options = tuple(options)
+        self.what = what
 
     def is_satisfied_by(self, value: Any) -> bool:
         for o in self.options:
@@ -191,6 +206,8 @@ class Options(Constraint):
         return False
 
     def __str__(self) -> str:
+        if self.what:
+            return self.what
         return _join([repr(o) for o in self.options], "or")
 
 

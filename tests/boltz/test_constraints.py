@@ -52,6 +52,16 @@ def test_descriptions_read_as_english():
     assert str(Options("a", "b", "c")) == "'a', 'b' or 'c'"
 
 
+def test_what_words_the_message_and_changes_nothing_else():
+    finite = Interval(float, 0, None, what="a finite number >= 0")
+    assert str(finite) == "a finite number >= 0"
+    assert finite.is_satisfied_by(0.0) and not finite.is_satisfied_by(np.nan)
+    kernel = Options("rbf", "linear", what="one of ('rbf', 'linear')")
+    assert kernel.is_satisfied_by("rbf") and not kernel.is_satisfied_by("poly")
+    with pytest.raises(ConfigError, match=r"kernel must be one of \('rbf', 'linear'\); got 'x'"):
+        validate_value("x", [kernel], "kernel")
+
+
 def test_validate_value_messages_and_types():
     with pytest.raises(ConfigError, match=r"n_chains must be None or an integer >= 1; got 0\."):
         validate_value(0, [None, Interval(int, 1, None)], "n_chains")
