@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg as sla
 
-from boltz.errors import ConfigError, DataError
+from boltz.errors import DataError
 
 from ..base import ViewArrays, check_n_components
-from ._paired import PairedBaseline
+from ._paired import PAIRED_CONSTRAINTS, PairedBaseline, finite_number
 
 __all__ = ["CCA"]
-
-
-def _check_reg(reg: object, *, positive: bool = False) -> float:
-    ok = isinstance(reg, numbers.Real) and not isinstance(reg, bool)
-    if not ok or not np.isfinite(reg) or reg < 0 or (positive and reg == 0):
-        want = "a finite number > 0" if positive else "a finite number >= 0"
-        raise ConfigError(f"reg must be {want}; got {reg!r}.")
-    return float(reg)
 
 
 def _fix_signs(Wa: np.ndarray, Wb: np.ndarray) -> None:
@@ -159,11 +151,16 @@ class CCA(PairedBaseline):
     (500, 5)
     """
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **PAIRED_CONSTRAINTS,
+        "reg": [finite_number(0)],
+    }
+
     n_components: int = 10
     reg: float = 1e-4
 
     def _fit_views(self, V: ViewArrays) -> None:
-        reg = _check_reg(self.reg)
+        reg = float(self.reg)
         (a, Xa), (b, Xb) = V.items()
         n = Xa.shape[0]
         if n < 2:

@@ -6,16 +6,18 @@ import logging
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg as sla
 from sklearn.metrics.pairwise import linear_kernel, polynomial_kernel, rbf_kernel
 
+from boltz.constraints import Check, Interval, Options, validate_params
 from boltz.errors import ConfigError, DataError
 
 from ..base import ViewArrays, check_n_components
-from ._paired import PairedBaseline
-from .cca import _check_reg, _fix_signs, solve_cca
+from ._paired import PAIRED_CONSTRAINTS, PairedBaseline, finite_number
+from .cca import _fix_signs, solve_cca
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,20 @@ EXACT_MAX_SAMPLES = 2000
 
 _KERNELS = ("rbf", "poly", "linear")
 _APPROX = (None, "exact", "nystrom")
+
+#: What KCCA's hyperparameters may be (:mod:`boltz.constraints`, checked at ``fit``).
+#: ``gamma`` is checked per view where it is used (rbf / poly, one value or a dict), and
+#: ``degree`` with the poly kernel only (:data:`_POLY_CONSTRAINTS`).
+KCCA_CONSTRAINTS: dict[str, list[Any]] = {
+    **PAIRED_CONSTRAINTS,
+    "kernel": [Options(*_KERNELS, what=f"one of {_KERNELS}")],
+    "approx": [Options(*_APPROX, what=f"one of {_APPROX}")],
+    # a real number, as before: booleans pass
+    "coef0": [Check(lambda v: isinstance(v, numbers.Real) and np.isfinite(v), "a finite number")],
+    "reg": [finite_number(0, strict=True)],
+    "n_landmarks": [Interval(int, 1, None)],
+}
+_POLY_CONSTRAINTS: dict[str, list[Any]] = {"degree": [Interval(int, 1, None)]}
 
 
 def _center_train(K: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -164,27 +180,14 @@ class KCCA(PairedBaseline):
     n_landmarks: int = 500
     random_state: int | None = 0
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = KCCA_CONSTRAINTS
+
     # ------------------------------------------------------------------ helpers
 
     def _check_params(self) -> None:
-        if self.kernel not in _KERNELS:
-            raise ConfigError(f"kernel must be one of {_KERNELS}; got {self.kernel!r}.")
-        if self.approx not in _APPROX:
-            raise ConfigError(f"approx must be one of {_APPROX}; got {self.approx!r}.")
-        if self.kernel == "poly" and (
-            isinstance(self.degree, bool)
-            or not isinstance(self.degree, numbers.Integral)
-            or self.degree < 1
-        ):
-            raise ConfigError(f"degree must be an integer >= 1; got {self.degree!r}.")
-        if not isinstance(self.coef0, numbers.Real) or not np.isfinite(self.coef0):
-            raise ConfigError(f"coef0 must be a finite number; got {self.coef0!r}.")
-        if (
-            isinstance(self.n_landmarks, bool)
-            or not isinstance(self.n_landmarks, numbers.Integral)
-            or self.n_landmarks < 1
-        ):
-            raise ConfigError(f"n_landmarks must be an integer >= 1; got {self.n_landmarks!r}.")
+        """The rule the table cannot state: ``degree`` matters (is checked) for "poly" only."""
+        if self.kernel == "poly":
+            validate_params(self, _POLY_CONSTRAINTS)
 
     def _gamma_for(self, name: str, X: np.ndarray) -> float | None:
         if self.kernel == "linear":
@@ -212,7 +215,7 @@ class KCCA(PairedBaseline):
 
     def _fit_views(self, V: ViewArrays) -> None:
         self._check_params()
-        reg = _check_reg(self.reg, positive=True)
+        reg = float(self.reg)
         n = next(iter(V.values())).shape[0]
         if n < 2:
             raise DataError(f"KCCA needs at least 2 samples; got {n}.")
