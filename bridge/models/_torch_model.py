@@ -95,7 +95,11 @@ class TorchMultiViewModel(MultiViewModel):
     Subclasses store their hyperparameters in ``__init__`` (sklearn style) and
     implement
 
-    * ``_check_params()`` -- validate hyperparameters (called at the start of ``fit``);
+    * ``_parameter_constraints`` -- what each of its own hyperparameters may be, a
+      :mod:`boltz.constraints` table checked with the shared ones (``_check_common``,
+      at the start of ``fit``);
+    * ``_check_params()`` -- the rules that tie several hyperparameters together
+      (called after the tables);
     * ``_make_spec(n_in)`` -- a JSON-able description of the network for these input
       widths (``n_in[v]`` after preprocessing);
     * ``_build(spec)`` -- the ``nn.Module`` of a spec (random init);
@@ -139,6 +143,10 @@ class TorchMultiViewModel(MultiViewModel):
     #: What ``_check_common`` accepts for the shared hyperparameters
     #: (:data:`SHARED_CONSTRAINTS`).
     _shared_constraints: ClassVar[dict[str, list[Any]]] = SHARED_CONSTRAINTS
+    #: What the model's own hyperparameters may be (checked by ``_check_common`` after
+    #: the shared ones); a subclass extends its base's with ``{**Base._parameter_constraints,
+    #: ...}``.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
     #: Whether ``fit`` accepts samples that miss a view (rows all-NaN in it).
     _allow_nan_rows: ClassVar[bool] = False
 
@@ -163,8 +171,8 @@ class TorchMultiViewModel(MultiViewModel):
             )
 
     # ------------------------------------------------------------------ hooks
-    def _check_params(self) -> None:  # pragma: no cover - overridden
-        pass
+    def _check_params(self) -> None:
+        """The rules between hyperparameters (after the tables of ``_check_common``)."""
 
     @abstractmethod
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]: ...
@@ -272,9 +280,12 @@ class TorchMultiViewModel(MultiViewModel):
 
     # ------------------------------------------------------------------ fit / transform
     def _check_common(self) -> None:
-        """Check the shared hyperparameters this model has (:data:`SHARED_CONSTRAINTS`)."""
+        """Check the hyperparameters against the tables: the shared ones this model has
+        (``_shared_constraints``, :data:`SHARED_CONSTRAINTS`), then its own
+        (``_parameter_constraints``)."""
         params = self.get_params(deep=False)
         validate_params(params, self._shared_constraints)
+        validate_params(params, self._parameter_constraints)
         if params.get("monitor") == "map" and not self._supports_map:
             raise ConfigError(f"{type(self).__name__} supports monitor='loss' or 'auto' only.")
 

@@ -7,7 +7,9 @@ The device and progress vocabularies are boltz's (:mod:`boltz.devices`,
 
 Every check returns the value it accepted (converted to the plain Python type) or raises
 :class:`~boltz.errors.ConfigError` (a ``ValueError``) naming the parameter, what it must be
-and what came.
+and what came.  The models' constraint tables (:mod:`boltz.constraints`) use
+:data:`ACTIVATION`, :data:`HIDDEN`, :data:`HIDDEN_PER_VIEW` and :data:`HIDDEN_OR_DICT` from
+here.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from __future__ import annotations
 import logging
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from boltz.constraints import Check, Options
 from boltz.devices import parse_device
 from boltz.errors import ConfigError, DeviceError
 from boltz.progress import check_progress, progress_enabled
@@ -28,9 +31,14 @@ from boltz.progress import check_progress, progress_enabled
 from ._layers import ACTIVATIONS
 
 __all__ = [
+    "ACTIVATION",
+    "HIDDEN",
+    "HIDDEN_OR_DICT",
+    "HIDDEN_PER_VIEW",
     "check_activation",
     "check_float",
     "check_hidden",
+    "check_hidden_per_view",
     "check_int",
     "check_progress",
     "progress_enabled",
@@ -92,6 +100,47 @@ def check_hidden(value: Any, name: str = "hidden") -> tuple[int, ...]:
             f"{name} must be a non-empty sequence of layer widths, e.g. (256,); got {value!r}."
         )
     return tuple(check_int(v, f"{name}[{i}]") for i, v in enumerate(value))
+
+
+def check_hidden_per_view(
+    value: Any, name: str = "hidden", *, entries: bool = True
+) -> tuple[int, ...] | Mapping[str, Any]:
+    """Layer widths for every view (:func:`check_hidden`) or a dict of them per view.
+
+    Parameters
+    ----------
+    value : int, sequence of int or dict[str, sequence of int]
+    name : str, default "hidden"
+    entries : bool, default True
+        Whether the widths of a dict are checked here (False: where each view is known).
+    """
+    if isinstance(value, Mapping):
+        if entries:
+            for k, h in value.items():
+                check_hidden(h, f"{name}[{k!r}]")
+        return value
+    return check_hidden(value, name)
+
+
+def _widths(check: Callable[..., Any], what: str) -> Check:
+    """A constraint that accepts what ``check(value)`` accepts and refuses with
+    ``check(value, name)``'s own message (which names the bad layer)."""
+    return Check(lambda v: check(v) is not None, what, refuse=lambda v, name: check(v, name))
+
+
+#: Table constraints (:mod:`boltz.constraints`): an activation of :data:`ACTIVATIONS`;
+#: layer widths (:func:`check_hidden`); widths or a dict of widths per view, its entries
+#: checked (:data:`HIDDEN_PER_VIEW`) or left to where each view is known
+#: (:data:`HIDDEN_OR_DICT`).
+ACTIVATION = Options(*sorted(ACTIVATIONS))
+HIDDEN = _widths(check_hidden, "a non-empty sequence of layer widths, e.g. (256,)")
+HIDDEN_PER_VIEW = _widths(
+    check_hidden_per_view, "a non-empty sequence of layer widths or a dict of them per view"
+)
+HIDDEN_OR_DICT = _widths(
+    lambda v, name="hidden": check_hidden_per_view(v, name, entries=False),
+    "a non-empty sequence of layer widths or a dict of them per view",
+)
 
 
 def resolve_seed(random_state: Any) -> int:

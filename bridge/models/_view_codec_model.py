@@ -4,18 +4,21 @@ BimodalAE (:mod:`bridge.models.bimodal_ae`) and the Corr-AE family
 (:mod:`bridge.models.corr_ae`) give every view a private encoder and decoder, an MLP of
 the ``hidden`` widths or the unrolled layers of a pretrained boltz DBN
 (:mod:`bridge.models._view_codecs`), under a code layer of ``code_activation``.  What
-they share lives here: the checks of the two activations, the pretrained views' raw
-inputs, the per-view specs and the hand-over of the pretrained weights to
-``_init_module``.
+they share lives here: the constraints of ``n_components``, the two activations and
+``pretrained``, the pretrained views' raw inputs, the per-view specs and the hand-over
+of the pretrained weights to ``_init_module``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from boltz.constraints import Interval
 
 from ._torch_model import EarlyStoppingModel
-from ._validation import check_activation
-from ._view_codecs import check_pretrained, view_codec_specs
+from ._validation import ACTIVATION
+from ._view_codecs import PRETRAINED, check_pretrained, view_codec_specs
 
 __all__ = ["ViewCodecModel"]
 
@@ -25,13 +28,16 @@ class ViewCodecModel(EarlyStoppingModel):
 
     A subclass declares the hyperparameters ``hidden``, ``activation``,
     ``code_activation`` and ``pretrained`` (a dict of fitted boltz DBNs, or None) in
-    its own order; the views in ``pretrained`` reach their DBN unstandardised.
+    its own order, with ``n_components`` (the code width); the views in ``pretrained``
+    reach their DBN unstandardised.
     """
 
-    def _check_activations(self) -> None:
-        """Check ``activation`` (hidden layers) and ``code_activation`` (code layer)."""
-        check_activation(self.activation)
-        check_activation(self.code_activation, "code_activation")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_components": [Interval(int, 1, None)],
+        "activation": [ACTIVATION],  # hidden layers
+        "code_activation": [ACTIVATION],  # code layer
+        "pretrained": [PRETRAINED],
+    }
 
     def _raw_views(self) -> frozenset[str]:
         return frozenset(check_pretrained(self.pretrained))

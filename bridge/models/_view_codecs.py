@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from boltz.constraints import Check
 from boltz.errors import ConfigError, DataError
 
 from ._layers import dbn_specs, mlp_decoder_spec, mlp_encoder_spec
@@ -32,6 +33,15 @@ def check_pretrained(pretrained: Any) -> dict[str, Any]:
                 "(fit it first, e.g. with recipes.pretrain)."
             )
     return dict(pretrained)
+
+
+#: The table constraint (:mod:`boltz.constraints`) of ``pretrained``, refused with
+#: :func:`check_pretrained`'s message.
+PRETRAINED = Check(
+    lambda v: check_pretrained(v) is not None,
+    "None or a dict {view name: fitted boltz.DBN}",
+    refuse=lambda v, name: check_pretrained(v),
+)
 
 
 def hidden_per_view(hidden: Any, names: Sequence[str]) -> dict[str, tuple[int, ...]]:

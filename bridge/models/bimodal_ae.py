@@ -37,19 +37,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from boltz.errors import ConfigError
+from boltz.constraints import Interval
 
 from ..base import Views
 from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
-from ._validation import check_float, check_int
 from ._view_codec_model import ViewCodecModel
-from ._view_codecs import check_pretrained
 
 __all__ = ["BimodalAE"]
 
@@ -176,15 +174,12 @@ class BimodalAE(ViewCodecModel):
     _: KW_ONLY
     center: bool = True
 
-    # ------------------------------------------------------------------ hooks
-    def _check_params(self) -> None:
-        check_int(self.n_components, "n_components")
-        self._check_activations()
-        check_float(self.drop_rate, "drop_rate")
-        if self.drop_rate >= 1:
-            raise ConfigError(f"drop_rate must be in [0, 1); got {self.drop_rate!r}.")
-        check_pretrained(self.pretrained)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **ViewCodecModel._parameter_constraints,
+        "drop_rate": [Interval(float, 0, 1, closed="left")],
+    }
 
+    # ------------------------------------------------------------------ hooks
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
         return {
             **self._codec_specs(n_in),

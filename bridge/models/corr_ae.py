@@ -41,17 +41,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from boltz.errors import ConfigError
+from boltz.constraints import Interval, Options
 
 from ._layers import ACTIVATIONS, Decoder, encoder_from_spec, encoder_width
-from ._validation import check_float, check_int
 from ._view_codec_model import ViewCodecModel
-from ._view_codecs import check_pretrained
 
 __all__ = ["VARIANTS", "CorrAE"]
 
@@ -164,20 +162,21 @@ center, device, random_state, progress
     _: KW_ONLY
     center: bool = True
 
-    def _check_params(self) -> None:
-        check_int(self.n_components, "n_components")
-        if self.variant not in VARIANTS:
-            raise ConfigError(f"variant must be one of {list(VARIANTS)}; got {self.variant!r}.")
-        check_float(self.alpha, "alpha")
-        if self.alpha >= 1:
-            raise ConfigError(
-                f"alpha must be in [0, 1) (alpha = 1 drops the reconstruction and the codes "
-                f"collapse); got {self.alpha!r}."
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **ViewCodecModel._parameter_constraints,
+        "variant": [Options(*VARIANTS)],
+        "alpha": [
+            Interval(
+                float,
+                0,
+                1,
+                closed="left",
+                what="a number in [0, 1) (alpha = 1 drops the reconstruction and the codes "
+                "collapse)",
             )
-        self._check_activations()
-        if self.loss_scale not in ("sum", "mean"):
-            raise ConfigError(f"loss_scale must be 'sum' or 'mean'; got {self.loss_scale!r}.")
-        check_pretrained(self.pretrained)
+        ],
+        "loss_scale": [Options("sum", "mean")],
+    }
 
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
         return {
