@@ -4,16 +4,19 @@ DCCA / DCCAE (:mod:`bridge.models.dcca`) and DRUMN (:mod:`bridge.models.drumn`) 
 one network per view, with ``n_outputs`` output units, on a correlation objective
 estimated from the covariances of each (large) batch, then fit a linear CCA with
 ``n_components`` components to the networks' outputs on the training set.  What they
-share lives here: those two hyperparameters, the large-batch defaults, the output
-width and the checkpoint names of the final CCA's per-view arrays.
+share lives here: those two hyperparameters and their constraints, the large-batch
+defaults, the output width and the checkpoint names of the final CCA's per-view arrays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import KW_ONLY
+from typing import Any, ClassVar
 
 import numpy as np
+
+from boltz.constraints import Interval
 
 from ._torch_model import EarlyStoppingModel
 
@@ -37,6 +40,13 @@ class FinalCCAModel(EarlyStoppingModel):
     _: KW_ONLY
     batch_size: int = 800
     weight_decay: float = 1e-5
+
+    #: The two widths; how they bound each other and ``batch_size`` is
+    #: :func:`~bridge.models._validation.check_outputs`.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_components": [Interval(int, 1, None)],
+        "n_outputs": [None, Interval(int, 1, None)],
+    }
 
     def _n_outputs(self) -> int:
         """Output units of each network: ``n_outputs``, default ``n_components``."""

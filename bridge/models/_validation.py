@@ -75,9 +75,10 @@ def check_float(value: Any, name: str, lo: float = 0.0, *, strict: bool = False)
 def check_outputs(model: Any, term: str) -> int:
     """The network output width of a model with a final CCA (DCCA, DRUMN): ``n_outputs``,
     default ``n_components``; checked against ``n_components`` and ``batch_size``
-    (``term``, what needs each batch's covariance, words the error)."""
-    k = check_int(model.n_components, "n_components")
-    o = k if model.n_outputs is None else check_int(model.n_outputs, "n_outputs")
+    (``term``, what needs each batch's covariance, words the error).  The widths
+    themselves are the model's table's (:class:`~bridge.models._final_cca.FinalCCAModel`)."""
+    k = int(model.n_components)
+    o = k if model.n_outputs is None else int(model.n_outputs)
     if k > o:
         raise ConfigError(
             f"n_components={k} exceeds n_outputs={o}: the final CCA cannot find more "

@@ -40,18 +40,19 @@ from its network output::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+from boltz.constraints import Interval
 from boltz.errors import ConfigError
 
 from ..baselines import CCA
 from ._final_cca import FinalCCAModel
 from ._layers import Decoder, mlp
-from ._validation import check_activation, check_float, check_int, check_outputs
+from ._validation import ACTIVATION, check_outputs
 from ._view_codecs import hidden_per_view
 
 __all__ = ["DCCA", "DCCAE", "total_correlation"]
@@ -191,15 +192,18 @@ class DCCA(FinalCCAModel):
     reg: float = 1e-4
     top_k: int | None = None
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **FinalCCAModel._parameter_constraints,
+        "activation": [ACTIVATION],
+        "reg": [Interval(float, 0, None, closed="neither")],
+        "top_k": [None, Interval(int, 1, None)],
+    }
+
     # ------------------------------------------------------------------ hooks
     def _check_params(self) -> None:
         check_outputs(self, "the objective")
-        if self.top_k is not None:
-            t = check_int(self.top_k, "top_k")
-            if t > self._n_outputs():
-                raise ConfigError(f"top_k={t} exceeds n_outputs={self._n_outputs()}.")
-        check_float(self.reg, "reg", strict=True)
-        check_activation(self.activation)
+        if self.top_k is not None and self.top_k > self._n_outputs():
+            raise ConfigError(f"top_k={self.top_k} exceeds n_outputs={self._n_outputs()}.")
 
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
         names = list(self.view_names_)
@@ -311,9 +315,10 @@ progress
 
     recon_weight: float = 0.1
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        check_float(self.recon_weight, "recon_weight")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **DCCA._parameter_constraints,
+        "recon_weight": [Interval(float, 0, None)],
+    }
 
     def _loss(
         self, module: nn.Module, batch: dict[str, torch.Tensor], generator: torch.Generator

@@ -82,7 +82,8 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from boltz.errors import ConfigError, DataError
+from boltz.constraints import Interval
+from boltz.errors import DataError
 
 from ..base import ViewArrays, Views
 from ._drumn_weights import (
@@ -96,7 +97,7 @@ from ._drumn_weights import (
 )
 from ._final_cca import FinalCCAModel
 from ._training import FitContext, train_loop
-from ._validation import check_float, check_hidden, check_int, check_outputs
+from ._validation import HIDDEN_PER_VIEW, check_hidden, check_outputs
 
 __all__ = [
     "DRUMN",
@@ -258,23 +259,20 @@ device, random_state, progress
     reg: float = 1e-4
 
     # ------------------------------------------------------------------ checks
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **FinalCCAModel._parameter_constraints,
+        "recon_weight": [Interval(float, 0, None)],
+        "noise": [Interval(float, 0, None)],
+        "reg": [Interval(float, 0, None, closed="neither")],
+        "history": [Interval(int, 2, None)],
+        "threshold_quantile": [Interval(float, 0, 1, closed="neither")],
+        "threshold": [bool],  # a bool, not 0 / 1
+        "adaptive_weights": [bool],
+        "hidden": [HIDDEN_PER_VIEW],
+    }
+
     def _check_params(self) -> None:
         check_outputs(self, "the correlation term")
-        check_float(self.recon_weight, "recon_weight")
-        check_float(self.noise, "noise")
-        check_float(self.reg, "reg", strict=True)
-        check_int(self.history, "history", lo=2)
-        q = check_float(self.threshold_quantile, "threshold_quantile", strict=True)
-        if q >= 1.0:
-            raise ConfigError(f"threshold_quantile must be in (0, 1); got {q!r}.")
-        for name in ("threshold", "adaptive_weights"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError(f"{name} must be True or False; got {getattr(self, name)!r}.")
-        if isinstance(self.hidden, Mapping):
-            for v, h in self.hidden.items():
-                check_hidden(h, f"hidden[{v!r}]")
-        else:
-            check_hidden(self.hidden)
 
     # ------------------------------------------------------------------ data
     @staticmethod
