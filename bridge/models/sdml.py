@@ -53,13 +53,14 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from boltz.constraints import Check, Interval, Options
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from ..base import ViewArrays, validate_labels, validate_views
 from ._layers import mlp
 from ._torch_model import TorchMultiViewModel
 from ._training import FitContext, train_loop
-from ._validation import check_activation, check_float, check_hidden, check_int, resolve_seed
+from ._validation import HIDDEN_OR_DICT, check_hidden, resolve_seed
 
 __all__ = ["SDML", "SDMLNet", "column_orthogonal", "sdml_loss"]
 
@@ -213,6 +214,11 @@ def init_linear_(module: nn.Module, generator: torch.Generator) -> nn.Module:
                 if m.bias is not None:
                     m.bias.uniform_(-bound, bound, generator=generator)
     return module
+
+
+def _nonzero_int(value: Any) -> bool:
+    """An integer (not a bool) other than 0 (joblib's ``n_jobs``)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value != 0
 
 
 def _view_seed(seed: int, name: str) -> int:
@@ -381,28 +387,17 @@ class SDML(TorchMultiViewModel):
     patience: int = 20
     n_jobs: int | None = None
 
-    # ------------------------------------------------------------------ checks
-    def _check_params(self) -> None:
-        lam = check_float(self.lam, "lam")
-        if lam > 1.0:
-            raise ConfigError(f"lam must be in [0, 1]; got {self.lam!r}.")
-        if self.recon not in ("sum", "mean"):
-            raise ConfigError(f"recon must be 'sum' or 'mean'; got {self.recon!r}.")
-        check_int(self.code, "code")
-        check_activation(self.activation)
-        if self.activation == "linear":
-            raise ConfigError("activation must be 'relu', 'sigmoid' or 'tanh'; got 'linear'.")
-        if not isinstance(self.normalize, bool):
-            raise ConfigError(f"normalize must be True or False; got {self.normalize!r}.")
-        if self.n_jobs is not None and (
-            isinstance(self.n_jobs, bool)
-            or not isinstance(self.n_jobs, numbers.Integral)
-            or self.n_jobs == 0
-        ):
-            raise ConfigError(f"n_jobs must be None or a non-zero integer; got {self.n_jobs!r}.")
-        if not isinstance(self.hidden, Mapping):
-            check_hidden(self.hidden)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "lam": [Interval(float, 0, 1)],
+        "recon": [Options("sum", "mean")],
+        "code": [Interval(int, 1, None)],  # and >= the number of labels, checked at fit
+        "activation": [Options("relu", "sigmoid", "tanh")],  # not "linear"
+        "normalize": [bool],
+        "n_jobs": [None, Check(_nonzero_int, "a non-zero integer")],
+        "hidden": [HIDDEN_OR_DICT],  # a dict's entries: where each view is known
+    }
 
+    # ------------------------------------------------------------------ checks
     def _hidden_of(self, name: str) -> tuple[int, ...]:
         if isinstance(self.hidden, Mapping):
             if name not in self.hidden:
@@ -519,7 +514,7 @@ class SDML(TorchMultiViewModel):
             if ctx.y_val is None:
                 raise DataError("views_val needs y_val (SDML's validation loss uses labels).")
             T_val = self._targets(ctx.y_val, next(iter(V_val.values())).shape[0], "y_val")
-        code = check_int(self.code, "code")
+        code = int(self.code)
         if code < self._n_labels:
             raise ConfigError(
                 f"code={code} is smaller than the number of labels ({self._n_labels}): P "
