@@ -61,7 +61,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
-from boltz.constraints import Interval
+from boltz.constraints import Interval, Options
 from boltz.errors import ConfigError, DataError
 
 from ..base import ViewArrays, Views
@@ -69,11 +69,14 @@ from ._dm2c_nets import DM2CNet, gradient_penalty
 from ._dm2c_training import adversarial_loop
 from ._torch_model import SHARED_CONSTRAINTS, TorchMultiViewModel
 from ._training import FitContext
-from ._validation import check_float, check_hidden, check_int
+from ._validation import HIDDEN, check_hidden
 
 __all__ = ["DM2C", "DM2CNet", "gradient_penalty", "mix_views"]
 
 logger = logging.getLogger(__name__)
+
+#: The weights that are numbers >= 0 or None (the default of ``training``).
+_NON_NEGATIVE = ("lambda_adv", "lambda_cyc_rec", "gp_weight", "clip_value")
 
 
 def mix_views(parts: Mapping[str, ArrayLike]) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -319,14 +322,37 @@ class DM2C(TorchMultiViewModel):
         },
     }
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "n_clusters": [Interval(int, 1, None)],
+        "latent": [Interval(int, 1, None)],
+        "hidden": [HIDDEN],
+        "critic_hidden": [HIDDEN],
+        "lambda_cyc": [Interval(float, 0, None)],
+        "lambda_rec": [Interval(float, 0, None)],
+        "training": [
+            Options(*TRAINING_DEFAULTS, what=f"one of {sorted(TRAINING_DEFAULTS)}"),
+        ],
+        # None: the default of ``training`` (valid, or a valid parameter's value)
+        "generator_hidden": [None, HIDDEN],
+        **{k: [None, Interval(float, 0, None)] for k in _NON_NEGATIVE},
+        "n_critic": [None, Interval(int, 1, None)],
+        "critic_interval": [None, Interval(int, 1, None)],
+        "pretrain_epochs": [None, Interval(int, 0, None)],
+        "epochs": [None, Interval(int, 0, None)],
+        "generator_learning_rate": [None, Interval(float, 0, None, closed="neither")],
+        "critic_learning_rate": [None, Interval(float, 0, None, closed="neither")],
+        "pretrain_weight_decay": [None, Interval(float, 0, None)],
+        "encoder_gradients": [None, bool],
+        "batchnorm": [None, bool],
+        "n_init": [Interval(int, 1, None)],
+        "unify": [None, str],  # a view name, checked against the views at fit
+    }
+
     # ------------------------------------------------------------------ checks
     def _settings(self) -> dict[str, Any]:
-        """Every training parameter with the Nones resolved for ``training`` (checked)."""
-        if self.training not in self.TRAINING_DEFAULTS:
-            raise ConfigError(
-                f"training must be one of {sorted(self.TRAINING_DEFAULTS)}; got {self.training!r}."
-            )
-        lat = check_int(self.latent, "latent")
+        """Every training parameter with the Nones resolved for ``training`` (as plain
+        floats, ints and width tuples; after the table)."""
+        lat = int(self.latent)
         out: dict[str, Any] = {}
         for key, default in self.TRAINING_DEFAULTS[self.training].items():
             v = getattr(self, key)
@@ -338,25 +364,12 @@ class DM2C(TorchMultiViewModel):
                 else:
                     v = default
             out[key] = v
-        for key in ("lambda_adv", "lambda_cyc_rec", "gp_weight", "clip_value"):
-            out[key] = check_float(out[key], key)
-        for key in ("n_critic", "critic_interval"):
-            out[key] = check_int(out[key], key)
-        for key in ("pretrain_epochs", "epochs"):
-            out[key] = check_int(out[key], key, lo=0)
-        out["generator_learning_rate"] = check_float(
-            out["generator_learning_rate"], "generator_learning_rate", strict=True
-        )
-        out["critic_learning_rate"] = check_float(
-            out["critic_learning_rate"], "critic_learning_rate", strict=True
-        )
-        out["pretrain_weight_decay"] = check_float(
-            out["pretrain_weight_decay"], "pretrain_weight_decay"
-        )
+        for key in (*_NON_NEGATIVE, "generator_learning_rate", "critic_learning_rate"):
+            out[key] = float(out[key])
+        out["pretrain_weight_decay"] = float(out["pretrain_weight_decay"])
+        for key in ("n_critic", "critic_interval", "pretrain_epochs", "epochs"):
+            out[key] = int(out[key])
         out["generator_hidden"] = check_hidden(out["generator_hidden"], "generator_hidden")
-        for key in ("encoder_gradients", "batchnorm"):
-            if not isinstance(out[key], bool):
-                raise ConfigError(f"{key} must be None, True or False; got {out[key]!r}.")
         if out["gp_weight"] > 0 and out["clip_value"] > 0:
             raise ConfigError(
                 "gp_weight and clip_value are two ways of keeping the critics Lipschitz; "
@@ -366,16 +379,8 @@ class DM2C(TorchMultiViewModel):
         return out
 
     def _check_params(self) -> None:
-        check_int(self.n_clusters, "n_clusters")
-        check_int(self.latent, "latent")
-        check_hidden(self.hidden)
-        check_hidden(self.critic_hidden, "critic_hidden")
-        check_float(self.lambda_cyc, "lambda_cyc")
-        check_float(self.lambda_rec, "lambda_rec")
-        self._settings()  # epochs among them (None: the default of ``training``)
-        check_int(self.n_init, "n_init")
-        if self.unify is not None and not isinstance(self.unify, str):
-            raise ConfigError(f"unify must be None or a view name; got {self.unify!r}.")
+        """The rule between the (resolved) critic settings: gp_weight or clip_value."""
+        self._settings()
 
     def _check_mixed(self, V: Mapping[str, np.ndarray], name: str = "views") -> np.ndarray:
         """Index (0 or 1, in ``view_names_`` order) of the view observing each row."""
@@ -473,7 +478,7 @@ class DM2C(TorchMultiViewModel):
                 "views: each view needs at least 2 observed samples; got "
                 f"{dict(zip(names, counts.tolist()))}."
             )
-        k_clusters = check_int(self.n_clusters, "n_clusters")
+        k_clusters = int(self.n_clusters)
         if k_clusters > len(mod):
             raise ConfigError(
                 f"n_clusters={k_clusters} exceeds the number of samples ({len(mod)})."
