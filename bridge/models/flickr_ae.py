@@ -58,6 +58,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from boltz.constraints import Interval, Options
 from boltz.errors import ConfigError, DataError
 
 from ..base import Views
@@ -298,9 +299,16 @@ class FlickrNet(nn.Module):
 
 
 class _FlickrAE(EarlyStoppingModel):
-    """Shared preprocessing (image PCA whitening, text standardisation) and checks."""
+    """Shared preprocessing (image PCA whitening, text standardisation) and constraints."""
 
     _variant_dims: ClassVar[tuple[str, ...]] = ()
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "image_view": [None, str],  # a view name, checked against the views at fit
+        "mu": [Interval(float, 0, None, closed="neither")],
+        "overcomplete": [Interval(float, 0, None, closed="neither")],
+        "n_hidden": [None, Interval(int, 1, None)],
+        "whiten": [None, Interval(int, 1, None)],
+    }
     _: KW_ONLY
     epochs: int = 200
     batch_size: int = 100
@@ -312,16 +320,6 @@ class _FlickrAE(EarlyStoppingModel):
         if img not in names:
             raise ConfigError(f"image_view={img!r} is not one of the views {list(names)}.")
         return img, next(k for k in names if k != img)
-
-    def _check_flickr(self) -> None:
-        if self.image_view is not None and not isinstance(self.image_view, str):
-            raise ConfigError(f"image_view must be None or a view name; got {self.image_view!r}.")
-        check_float(self.mu, "mu", strict=True)
-        check_float(self.overcomplete, "overcomplete", strict=True)
-        if self.n_hidden is not None:
-            check_int(self.n_hidden, "n_hidden")
-        if self.whiten is not None:
-            check_int(self.whiten, "whiten")
 
     def _fit_preprocess(self, V: Mapping[str, np.ndarray]) -> None:
         img, _ = self._roles()
@@ -422,11 +420,10 @@ class JointAE(_FlickrAE):
     _: KW_ONLY
     center: bool = True
 
-    def _check_params(self) -> None:
-        self._check_flickr()
-        check_float(self.drop_rate, "drop_rate")
-        if self.drop_rate >= 1:
-            raise ConfigError(f"drop_rate must be in [0, 1); got {self.drop_rate!r}.")
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **_FlickrAE._parameter_constraints,
+        "drop_rate": [Interval(float, 0, 1, closed="left")],
+    }
 
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
         img, txt = self._roles()
@@ -531,10 +528,10 @@ monitor, standardize, device, random_state, progress
     image_view: str | None = None
     whiten: int | None = 200
 
-    def _check_params(self) -> None:
-        if self.variant not in ("I", "II"):
-            raise ConfigError(f"variant must be 'I' or 'II'; got {self.variant!r}.")
-        self._check_flickr()
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        "variant": [Options("I", "II")],
+        **_FlickrAE._parameter_constraints,
+    }
 
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
         img, txt = self._roles()
