@@ -14,7 +14,6 @@ after training, takes CSR word counts, sits on a boltz step 1 and saves a direct
 from __future__ import annotations
 
 import logging
-import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,18 +25,13 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from boltz.constraints import Check, Interval, Options, validate_params
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from ...base import MultiViewModel
+from .._torch_model import SHARED_CONSTRAINTS
 from .._training import loop_settings
-from .._validation import (
-    check_activation,
-    check_float,
-    check_hidden,
-    check_int,
-    resolve_device,
-    resolve_seed,
-)
+from .._validation import ACTIVATION, HIDDEN, resolve_device, resolve_seed
 from .checkpoint import load_hrl, save_hrl
 from .fingerprint import fingerprint
 from .networks import ff_embedding, to_numpy
@@ -61,6 +55,29 @@ __all__ = ["HRL"]
 _STAGE1_PARAMS = ("friendly_hidden", "mutual_hidden", "joint_hidden", "meanfield_steps", "progress")
 
 logger = logging.getLogger(__name__)
+
+#: What HRL's hyperparameters may be (:mod:`boltz.constraints`), checked at ``fit``; the
+#: step-1 settings are HRLStage1's (checked when it is fitted, unless ``stage1`` is
+#: given), and whether ``mutual_from="pair"`` suits the variant is checked in code.
+HRL_CONSTRAINTS: dict[str, list[Any]] = {
+    "variant": [Options(*VARIANTS, what=f"one of {list(VARIANTS)}")],
+    "mutual_from": [Options(*MUTUAL_FROM, what=f"one of {list(MUTUAL_FROM)}")],
+    "stage1": [None, Check(lambda v: isinstance(v, HRLStage1), "a fitted HRLStage1")],
+    "reuse": [None, Check(lambda v: isinstance(v, HRL), "a fitted HRL")],
+    "joint_ae_hidden": [Interval(int, 1, None)],
+    "ff_hidden": [HIDDEN],
+    "n_bae_max": [Interval(int, 1, None)],
+    "activation": [ACTIVATION],
+    "dropout": [Interval(float, 0, 1, closed="left")],
+    "label_weight": [Interval(float, 0, None)],
+    **{
+        k: SHARED_CONSTRAINTS[k]
+        for k in ("epochs", "batch_size", "learning_rate", "weight_decay", "patience")
+    },
+    "center": [bool],  # a bool, not 0 / 1
+    "validation_fraction": [Interval(float, 0, 1, closed="neither")],
+    "progress": [None, bool],  # boltz's "auto" is not among HRL's
+}
 
 
 @dataclass(eq=False, repr=False)
@@ -164,6 +181,7 @@ class HRL(MultiViewModel):
     min_views: ClassVar[int] = 2
     max_views: ClassVar[int | None] = 2
     _fitted_attrs: ClassVar[tuple[str, ...]] = ("baes_",)
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = HRL_CONSTRAINTS
 
     variant: str = "hrl"
     stage1: HRLStage1 | None = None
@@ -200,45 +218,14 @@ class HRL(MultiViewModel):
         return get_variant(self.variant)
 
     def _check_params(self) -> None:
-        variant = get_variant(self.variant)
-        if self.mutual_from not in MUTUAL_FROM:
-            raise ConfigError(
-                f"mutual_from must be one of {list(MUTUAL_FROM)}; got {self.mutual_from!r}."
-            )
-        if self.mutual_from == "pair" and not variant.single_view_mutual:
+        """The table (:data:`HRL_CONSTRAINTS`), then the rule between two settings."""
+        validate_params(self)
+        if self.mutual_from == "pair" and not get_variant(self.variant).single_view_mutual:
             raise ConfigError(
                 f"mutual_from='pair' needs a variant that uses the mutual representation of "
                 f"one view; variant {self.variant!r} does not (use one of "
                 f"{[k for k, v in VARIANTS.items() if v.single_view_mutual]})."
             )
-        if self.stage1 is not None and not isinstance(self.stage1, HRLStage1):
-            raise ConfigError(
-                f"stage1 must be None or a fitted HRLStage1; got {type(self.stage1).__name__}."
-            )
-        if self.reuse is not None and not isinstance(self.reuse, HRL):
-            raise ConfigError(
-                f"reuse must be None or a fitted HRL; got {type(self.reuse).__name__}."
-            )
-        check_int(self.joint_ae_hidden, "joint_ae_hidden")
-        check_hidden(self.ff_hidden, "ff_hidden")
-        check_int(self.n_bae_max, "n_bae_max")
-        check_activation(self.activation)
-        check_float(self.dropout, "dropout")
-        if self.dropout >= 1:
-            raise ConfigError(f"dropout must be in [0, 1); got {self.dropout!r}.")
-        check_float(self.label_weight, "label_weight")
-        check_int(self.epochs, "epochs")
-        check_int(self.batch_size, "batch_size")
-        check_float(self.learning_rate, "learning_rate", strict=True)
-        check_float(self.weight_decay, "weight_decay")
-        check_int(self.patience, "patience")
-        if not isinstance(self.center, bool):
-            raise ConfigError(f"center must be True or False; got {self.center!r}.")
-        f = self.validation_fraction
-        if not isinstance(f, numbers.Real) or isinstance(f, bool) or not 0 < f < 1:
-            raise ConfigError(f"validation_fraction must be in (0, 1); got {f!r}.")
-        if self.progress is not None and not isinstance(self.progress, bool):
-            raise ConfigError(f"progress must be None, True or False; got {self.progress!r}.")
 
     def _train_kw(self) -> dict[str, Any]:
         """The training settings shared by the torch stages (:func:`loop_settings`)."""

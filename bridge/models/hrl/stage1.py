@@ -13,13 +13,14 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 import boltz
 from boltz.atomic import atomic_directory
 from boltz.checkpoint import need
+from boltz.constraints import Check, Interval, Options, validate_params, validate_value
 from boltz.container import (
     files_manifest,
     safe_member_name,
@@ -29,12 +30,12 @@ from boltz.container import (
 from boltz.errors import CheckpointError, ConfigError, DataError
 
 from .._checkpoint import header, need_views, read_index, restore_checked
-from .._validation import check_float, check_hidden, check_int, resolve_seed
+from .._validation import check_hidden, resolve_seed
 from .fingerprint import FeatureCache, fingerprint
 from .stages import stage_seed
 from .validation import UNITS, check_fitted_views, check_hrl_views, check_unit, per_view
 
-__all__ = ["DEFAULT_MUTUAL", "DEFAULT_VISIBLE", "RBM_DEFAULTS", "HRLStage1"]
+__all__ = ["DEFAULT_MUTUAL", "DEFAULT_VISIBLE", "RBM_DEFAULTS", "STAGE1_CONSTRAINTS", "HRLStage1"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,19 @@ RBM_DEFAULTS: dict[str, dict[str, float]] = {
 }
 DEFAULT_VISIBLE = {"image": "gaussian", "text": "softmax"}
 DEFAULT_MUTUAL = {"image": (2048, 1024), "text": (1024, 1024)}
+
+#: What HRLStage1's hyperparameters may be (:mod:`boltz.constraints`), checked at ``fit``
+#: once the views are; the widths (one sequence or a dict per view) and the units are
+#: checked per view, each ``learning_rate`` entry (:data:`_UNIT_LEARNING_RATE`) where
+#: its unit type is used, and the rest by boltz.
+STAGE1_CONSTRAINTS: dict[str, list[Any]] = {
+    "joint_hidden": [Interval(int, 1, None)],
+    "epochs": [Interval(int, 1, None)],
+    "batch_size": [Interval(int, 1, None)],
+    "learning_rate": [None, Check(lambda v: isinstance(v, Mapping), "a dict {unit type: float}")],
+    "meanfield_steps": [Interval(int, 1, None)],
+}
+_UNIT_LEARNING_RATE: list[Any] = [Options("auto"), Interval(float, 0, None, closed="neither")]
 
 
 @dataclass(eq=False, repr=False)
@@ -113,6 +127,8 @@ class HRLStage1:
     random_state: int | None = 0
     progress: bool | None = None
 
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = STAGE1_CONSTRAINTS
+
     # ------------------------------------------------------------------ config
     def __sklearn_clone__(self) -> HRLStage1:
         """``sklearn.clone`` of an :class:`HRL` keeps its (fitted) step 1: it is shared."""
@@ -144,19 +160,10 @@ class HRLStage1:
 
     def _rbm(self, n_hidden: int, unit: str, seed: int) -> boltz.RBM:
         kw = dict(RBM_DEFAULTS[unit])
-        if self.learning_rate is not None:
-            if not isinstance(self.learning_rate, Mapping):
-                raise ConfigError(
-                    "learning_rate must be None or a dict {unit type: float}, e.g. "
-                    f"{{'gaussian': 0.001}}; got {self.learning_rate!r}."
-                )
-            if unit in self.learning_rate:
-                lr = self.learning_rate[unit]
-                kw["learning_rate"] = (
-                    "auto"
-                    if lr == "auto"
-                    else check_float(lr, f"learning_rate[{unit!r}]", strict=True)
-                )
+        if self.learning_rate is not None and unit in self.learning_rate:
+            name = f"learning_rate[{unit!r}]"
+            lr = validate_value(self.learning_rate[unit], _UNIT_LEARNING_RATE, name)
+            kw["learning_rate"] = "auto" if lr == "auto" else float(lr)
         return boltz.RBM(
             n_hidden=n_hidden,
             visible=unit,
@@ -199,10 +206,7 @@ class HRLStage1:
         names = list(views)
         units = self._units(names)
         V = check_hrl_views(views, units, fitted=names)
-        check_int(self.epochs, "epochs")
-        check_int(self.batch_size, "batch_size")
-        check_int(self.meanfield_steps, "meanfield_steps")
-        check_int(self.joint_hidden, "joint_hidden")
+        validate_params(self)
         fh = {
             k: check_hidden(v, f"friendly_hidden[{k!r}]")
             for k, v in per_view(
