@@ -35,7 +35,6 @@ __all__ = [
     "HIDDEN",
     "HIDDEN_OR_DICT",
     "HIDDEN_PER_VIEW",
-    "check_activation",
     "check_float",
     "check_hidden",
     "check_hidden_per_view",
@@ -47,13 +46,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def check_activation(value: Any, name: str = "activation") -> str:
-    """Return ``value`` if it names an activation in :data:`ACTIVATIONS`."""
-    if not isinstance(value, str) or value not in ACTIVATIONS:
-        raise ConfigError(f"{name} must be one of {sorted(ACTIVATIONS)}; got {value!r}.")
-    return value
 
 
 def check_int(value: Any, name: str, lo: int = 1) -> int:
