@@ -20,6 +20,9 @@ Usage (one thread)::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python scripts/hrl_probes.py --data ../shared/data \\
         --upper-lr 0.001 --joint-training likelihood --hrl --variants no_srbm no_mdbn
+
+``--upper-pcd`` and ``--upper-sparsity TARGET COST`` change the RBMs with Bernoulli
+visibles (the SRBM and MDBN layers above the first, and the joint RBM).
 """
 
 from __future__ import annotations
@@ -63,6 +66,15 @@ def main() -> None:
     p.add_argument("--softmax-lr", default=None, help="float or auto")
     p.add_argument("--upper-lr", default=None, help="float or auto (upper + joint RBMs)")
     p.add_argument("--joint-training", default="likelihood")
+    p.add_argument("--upper-pcd", action="store_true", help="PCD for the upper + joint RBMs")
+    p.add_argument(
+        "--upper-sparsity",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("TARGET", "COST"),
+        help="sparsity target and cost of the upper + joint RBMs",
+    )
     p.add_argument("--friendly", type=int, nargs="+", default=[1024, 512, 512], help="paper widths")
     p.add_argument("--mutual-image", type=int, nargs="+", default=[2048, 1024])
     p.add_argument("--mutual-text", type=int, nargs="+", default=[1024, 1024])
@@ -102,8 +114,21 @@ def main() -> None:
     ):
         if v is not None:
             lr[unit] = v if v == "auto" else float(v)
+    upper: dict = {}
+    if args.upper_pcd:
+        upper["persistent"] = True
+    if args.upper_sparsity is not None:
+        upper.update(sparsity_target=args.upper_sparsity[0], sparsity_cost=args.upper_sparsity[1])
+
+    class Stage1(HRLStage1):
+        """HRLStage1 whose Bernoulli-visible RBMs get the ``upper`` settings."""
+
+        def _rbm(self, n_hidden, unit, seed):
+            rbm = super()._rbm(n_hidden, unit, seed)
+            return rbm.set_params(**upper) if unit == "bernoulli" else rbm
+
     t0 = time.perf_counter()
-    st = HRLStage1(
+    st = Stage1(
         friendly_hidden=sc(*args.friendly),
         mutual_hidden={"image": sc(*args.mutual_image), "text": sc(*args.mutual_text)},
         joint_hidden=sc(2048)[0],
