@@ -53,7 +53,7 @@ def probe(H: np.ndarray, y: np.ndarray, Hv: np.ndarray, yv: np.ndarray) -> float
 
 def stats(H: np.ndarray) -> str:
     sat = float(np.mean((H < 0.02) | (H > 0.98)))
-    return f"mean {H.mean():.3f} sat {sat:.2f}"
+    return f"mean {H.mean():.3f} sat {sat:.2f} unit std {float(H.std(0).mean()):.2g}"
 
 
 def main() -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from numpy.typing import ArrayLike
 from torch import nn
@@ -70,6 +71,7 @@ HRL_CONSTRAINTS: dict[str, list[Any]] = {
     "activation": [ACTIVATION],
     "dropout": [Interval(float, 0, 1, closed="left")],
     "label_weight": [Interval(float, 0, None)],
+    "input_skip": [bool],
     **{
         k: SHARED_CONSTRAINTS[k]
         for k in ("epochs", "batch_size", "learning_rate", "weight_decay", "patience")
@@ -117,6 +119,12 @@ class HRL(MultiViewModel):
         After every feed-forward layer (training only).
     label_weight : float, default 1.0
         Weight of the BAE code's softmax cross-entropy against its reconstruction error.
+    input_skip : bool, default False
+        The feed-forward nets also see each view's own input (``log1p`` of the counts
+        for a replicated-softmax view, the values otherwise), concatenated with the
+        step-1 / joint-AE representation: a skip connection around steps 1 and 2a.
+        Not in the paper; it recovers the class information the step-1 codes lose
+        (``docs/hrl.md``).  Only for variants with feed-forward nets.
     epochs : int, default 30
         Most epochs of each torch stage (early stopping on validation).
     batch_size : int, default 64
@@ -199,6 +207,7 @@ class HRL(MultiViewModel):
     activation: str = "sigmoid"
     dropout: float = 0.2
     label_weight: float = 1.0
+    input_skip: bool = False
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 1e-3
@@ -225,6 +234,12 @@ class HRL(MultiViewModel):
                 f"mutual_from='pair' needs a variant that uses the mutual representation of "
                 f"one view; variant {self.variant!r} does not (use one of "
                 f"{[k for k, v in VARIANTS.items() if v.single_view_mutual]})."
+            )
+        if self.input_skip and not get_variant(self.variant).ff:
+            raise ConfigError(
+                f"input_skip=True feeds the input to the feed-forward nets; variant "
+                f"{self.variant!r} has none (use one of "
+                f"{[k for k, v in VARIANTS.items() if v.ff]})."
             )
 
     def _train_kw(self) -> dict[str, Any]:
@@ -330,6 +345,9 @@ class HRL(MultiViewModel):
                 X_va = {k: joint_ae[k](X_va[k]) for k in names}
         # step 2b: feed-forward nets
         ff = None
+        if variant.ff and self.input_skip:
+            X_tr = self._with_input(X_tr, V, units)
+            X_va = self._with_input(X_va, V_val, units)
         if variant.ff:
             ff, history["ff"] = reuse_stage(
                 self,
@@ -412,6 +430,35 @@ class HRL(MultiViewModel):
             out[k] = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32), device=self._device)
         return out
 
+    @staticmethod
+    def _with_input(
+        X: Mapping[str, torch.Tensor], V: Mapping[str, Any], units: Mapping[str, str]
+    ) -> dict:
+        """``input_skip``: each view's tensor in ``X`` with the view's own input appended.
+
+        Parameters
+        ----------
+        X : dict[str, Tensor of shape (n, width)]
+            The feed-forward nets' inputs.
+        V : dict[str, ndarray or CSR of shape (n, n_features_v)]
+            The checked views (word counts for a replicated-softmax view).
+        units : dict[str, str]
+            The visible unit of each view.
+
+        Returns
+        -------
+        dict[str, Tensor of shape (n, width + n_features_v)]
+            ``log1p`` of the counts for a softmax view, the values for the others.
+        """
+        out = {}
+        for k, x in X.items():
+            A = V[k].toarray() if sp.issparse(V[k]) else np.asarray(V[k])
+            if units[k] == "softmax":
+                A = np.log1p(A)
+            raw = torch.as_tensor(np.ascontiguousarray(A, dtype=np.float32), device=x.device)
+            out[k] = torch.cat([x, raw], 1)
+        return out
+
     # ------------------------------------------------------------------ transform
     def transform(self, views: Mapping[str, Any]) -> dict[str, np.ndarray]:
         """Embed each given view alone.
@@ -442,6 +489,8 @@ class HRL(MultiViewModel):
         with torch.no_grad():
             if self.joint_ae_ is not None:
                 X = {k: self.joint_ae_[k](X[k]) for k in names}
+            if self.ff_ is not None and self.input_skip:
+                X = self._with_input(X, V, self.units_)
             if self.ff_ is not None:
                 posteriors = self._variant.posteriors
                 X = {k: ff_embedding(self.ff_[k], X[k], posteriors) for k in names}

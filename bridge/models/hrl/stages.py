@@ -80,6 +80,8 @@ def stage_keys(model: MultiViewModel, data_key: Mapping[str, Any]) -> dict[str, 
             **up,
             "ff": [list(map(int, check_hidden(model.ff_hidden))), model.activation, model.dropout],
         }
+        if model.input_skip:
+            up["input_skip"] = True
         keys["ff"] = json.dumps(up, sort_keys=True)
     if v.bae:
         up = {**up, "bae": [int(model.n_bae_max), float(model.label_weight)]}
