@@ -20,6 +20,13 @@ standard deviation over the seeds, ddof=0):
                                             all-modal MAP (Table 3)
   <model> is one of
     hrl                the full model
+    hrl_skip           HRL(input_skip=True): the feed-forward nets also see each view's
+                       input (log1p counts, SIFT) beside the joint-AE code -- a skip
+                       connection around step 1, not in the paper (docs/hrl.md)
+    hrl_ens, hrl_skip_ens
+                       one ensemble of the seeds' hrl / hrl_skip models
+                       (bridge.ensemble.average_cosine: ranking by the mean cosine);
+                       one number, its ".std" twin 0
     hrl_literal        the paper's literal eqs. 12-13 (HRL(mutual_from="pair")): each
                        view's mutual part inferred from its *paired* other view, so a
                        query carries its partner's content -- a leaking diagnostic, not
@@ -74,6 +81,9 @@ N_VAL = 231
 PAPER: dict[str, tuple[float | None, ...]] = {
     "hrl": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
     "hrl_literal": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
+    "hrl_skip": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
+    "hrl_ens": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
+    "hrl_skip_ens": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
     "joint": (0.378, 0.285, 0.331, None, None, None),
     "no_bae": (0.661, 0.672, 0.667, None, None, None),
     "no_ff": (0.404, 0.407, 0.405, None, None, None),
@@ -89,6 +99,9 @@ LABELS = {
     "hrl": "HRL",
     "hrl_literal": "HRL, literal eqs. 12-13 (M from the paired view: **leaks the query's "
     "partner**)",
+    "hrl_skip": "HRL + input skip (`input_skip=True`; not in the paper)",
+    "hrl_ens": "HRL, ensemble of the seeds' models",
+    "hrl_skip_ens": "HRL + input skip, ensemble of the seeds' models",
     "joint": "Joint-HRL",
     "no_bae": "HRL (no stacked BAEs)",
     "no_ff": "HRL (no ff)",
@@ -392,7 +405,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     cfg = _config(args)
     progress = args.progress_flag if args.progress_flag != "auto" else None
     cca = _cca_rows(d, tr, va, te, args.smoke)
-    variants = ["hrl", "hrl_literal", *(ABLATIONS if args.ablations else ())]
+    variants = ["hrl", "hrl_literal", "hrl_skip", *(ABLATIONS if args.ablations else ())]
+    ensembled = {"hrl": "hrl_ens", "hrl_skip": "hrl_skip_ens"}
+    test_embeddings: dict[str, list[dict[str, np.ndarray]]] = {v: [] for v in ensembled}
     per_seed: dict[int, dict[str, dict[str, float]]] = {}
     n_bae: dict[str, list[int]] = {v: [] for v in variants}
     stage1_times = []
@@ -442,8 +457,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for v in variants:
             t1 = time.perf_counter()
             model = HRL(
-                variant="hrl" if v == "hrl_literal" else v,
+                variant="hrl" if v in ("hrl_literal", "hrl_skip") else v,
                 mutual_from="pair" if v == "hrl_literal" else "self",
+                input_skip=v == "hrl_skip",
                 stage1=stage1,
                 **cfg["torch"],
                 reuse=full,
@@ -452,6 +468,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ).fit(V_tr, y_tr, V_va, y_va)
             # hrl_literal: transform needs both views (each view's M from its partner)
             Z = model.transform(V_te)
+            if v in ensembled:
+                test_embeddings[v].append(Z)
             res[v] = scores(Z, y_te)
             res[v]["n_bae"] = float(model.n_bae_)
             n_bae[v].append(model.n_bae_)
@@ -481,6 +499,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     curves["cca"] = pr(Zc)
     _pr_figure(curves, out)
     metrics: dict[str, Any] = _aggregate(per_seed)
+    from bridge.ensemble import average_cosine
+
+    for v, name in ensembled.items():
+        for k, x in scores(average_cosine(test_embeddings[v]), y_te).items():
+            metrics[f"{name}.{k}"], metrics[f"{name}.{k}.std"] = x, 0.0
     metrics.update(
         {
             "seeds": list(seeds),
@@ -492,7 +515,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     finish(args, out, metrics)
     metrics = json.loads((out / "metrics.json").read_text())
-    models = [*variants, "mdbn", "cca", "cca_bow", "sm"]
+    models = [*variants[:3], *ensembled.values(), *variants[3:], "mdbn", "cca", "cca_bow", "sm"]
     (out / "results.md").write_text(_results_md(metrics, models, args))
     import sys
 

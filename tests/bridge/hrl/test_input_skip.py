@@ -72,3 +72,16 @@ def test_input_skip_must_be_a_bool(data, stage1):
     V, y = data["train"]
     with pytest.raises(ConfigError, match="input_skip"):
         HRL(stage1=stage1, **TINY, input_skip=1).fit(V, y)
+
+
+def test_seed_ensemble_of_hrl_shares_step1_and_round_trips(tmp_path, data, stage1):
+    from bridge.ensemble import SeedEnsemble
+
+    (V, y), (Vv, yv), (Vt, _) = data["train"], data["val"], data["test"]
+    base = HRL(stage1=stage1, **{**TINY, "epochs": 3}, input_skip=True)
+    ens = SeedEnsemble(base, n_models=2).fit(V, y, Vv, yv)
+    assert all(m.stage1_ is stage1 for m in ens.estimators_)
+    Z = ens.transform({"text": Vt["text"]})
+    assert Z["text"].shape == (100, ens.n_components_)
+    loaded = SeedEnsemble.load(ens.save(tmp_path / "ens"))
+    np.testing.assert_array_equal(loaded.transform({"text": Vt["text"]})["text"], Z["text"])
