@@ -68,6 +68,7 @@ MODULES = [
         ],
     ),
     ("bridge.baselines", ["CCA", "KCCA", "CFA"]),
+    ("bridge.ensemble", ["SeedEnsemble", "average_cosine"]),
     (
         "bridge.models",
         [
