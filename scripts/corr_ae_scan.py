@@ -15,6 +15,8 @@ Configurations: ``--grid`` names any of
 * ``rbm``     the original Corr-AE paper's RBM initialisation: a Gaussian RBM on the
               raw SIFT and a replicated-softmax RBM on the raw counts (256 units,
               boltz defaults), unrolled into the encoders/decoders
+* ``normalized`` correspondence="normalized" (the code distance over the codes'
+              minibatch spread), loss_scale from --scale, α in --alphas
 * ``bimodal`` the Bimodal AE of ``recipes.compare`` (the row to beat)
 
 Usage::
@@ -120,8 +122,9 @@ def main() -> None:
         if g == "bimodal":
             run("bimodal", BimodalAE(n_components=64, hidden=(256,), **nn_kw), S.train, S.val)
         for v in args.variants:
-            if g in ("paper", "mean"):
-                scale = "sum" if g == "paper" else "mean"
+            if g in ("paper", "mean", "normalized"):
+                scale = {"paper": "sum", "mean": "mean"}.get(g, args.scale)
+                corr = "normalized" if g == "normalized" else "distance"
                 for a in args.alphas:
                     model = CorrAE(
                         n_components=64,
@@ -129,9 +132,11 @@ def main() -> None:
                         alpha=a,
                         hidden=(256,),
                         loss_scale=scale,
+                        correspondence=corr,
                         **nn_kw,
                     )
-                    run(f"{v} {scale} a={a}", model, S.train, S.val)
+                    tag = " normalized" if g == "normalized" else ""
+                    run(f"{v} {scale}{tag} a={a}", model, S.train, S.val)
             elif g == "width":
                 for w in args.widths:
                     model = CorrAE(

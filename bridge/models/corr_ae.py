@@ -30,6 +30,11 @@ terms) dwarfs ``L_C`` (one term per code unit): α then barely moves the balance
 ``L_C`` over the code units, so every term is a per-unit error and α weighs
 comparable quantities whatever the widths.
 
+``correspondence="normalized"`` divides ``L_C`` by the codes' spread in the
+minibatch, ``(tr Cov(z_I) + tr Cov(z_T)) / 2``: a scale-free code distance that
+collapsing both codes to one point no longer lowers (not in the paper; the
+default ``"distance"`` is the paper's ``L_C``).
+
 The paper feeds the networks with RBM-pretrained features (a Gaussian RBM for the
 image, a replicated-softmax RBM for the text); ``pretrained={view: boltz.DBN}``
 does that here: the view's encoder and decoder are the DBN unrolled by
@@ -121,6 +126,9 @@ class CorrAE(ViewCodecModel):
         "sum": each term summed over its units (the paper's squared norms); "mean":
         each reconstruction averaged over its view's features and the code distance
         over the code units (see the module docstring).
+    correspondence : {"distance", "normalized"}, default "distance"
+        ``L_C`` as the paper's squared code distance, or divided by the codes'
+        minibatch spread (see the module docstring).
     pretrained : dict[str, boltz.DBN], optional
         Fitted DBNs initialising a view's encoder and decoders (``hidden`` ignored
         for it).
@@ -158,6 +166,7 @@ center, device, random_state, progress
     activation: str = "sigmoid"
     code_activation: str = "sigmoid"
     loss_scale: str = "sum"
+    correspondence: str = "distance"
     pretrained: Mapping[str, Any] | None = None
     _: KW_ONLY
     center: bool = True
@@ -176,6 +185,7 @@ center, device, random_state, progress
             )
         ],
         "loss_scale": [Options("sum", "mean")],
+        "correspondence": [Options("distance", "normalized")],
     }
 
     def _make_spec(self, n_in: Mapping[str, int]) -> dict[str, Any]:
@@ -211,6 +221,9 @@ center, device, random_state, progress
             for j, (dec, (s, t)) in enumerate(zip(module.decoders, module.pairs))
         ]
         corr = (z[0] - z[1]).pow(2).sum(1) / (z[0].shape[1] if mean else 1)
+        if self.correspondence == "normalized":
+            spread = (z[0].var(0, unbiased=False).sum() + z[1].var(0, unbiased=False).sum()) / 2
+            corr = corr / (spread + 1e-6)
         a = self.alpha
         return ((1 - a) * torch.stack(rec).sum(0) + a * corr).mean()
 
