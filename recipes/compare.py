@@ -31,7 +31,8 @@ Methods (--methods, comma-separated; default all):
   with the paper's widths, on the mdbn features; supervised), hrl_literal (the same
   with mutual_from="pair", the paper's literal eqs. 12-13: each view's mutual part
   inferred from its paired other view, so a query carries its partner -- a leaking
-  diagnostic, not a retrieval result).
+  diagnostic, not a retrieval result), hrl_skip (HRL(input_skip=True): the
+  feed-forward nets also see each view's input; not in the paper).
 
 Metrics (bridge.metrics, test pairs, each image queries the test texts and vice
 versa; labels: the 10 classes).  metrics.json has the flat keys, for every method M:
@@ -461,7 +462,7 @@ def _mdbn(s: Settings) -> Candidates:
     ]
 
 
-def _hrl(s: Settings, mutual_from: str = "self") -> Candidates:
+def _hrl(s: Settings, mutual_from: str = "self", input_skip: bool = False) -> Candidates:
     from bridge.models.hrl import HRL
 
     if s.smoke:
@@ -478,12 +479,24 @@ def _hrl(s: Settings, mutual_from: str = "self") -> Candidates:
     else:  # the paper's widths (bridge.models.hrl defaults), image pathway 2048 -> 1024
         kw = dict(mutual_hidden={"image": (2048, 1024), "text": (1024, 1024)})
     progress = None if s.progress == "auto" else s.progress
-    return [("", HRL(mutual_from=mutual_from, random_state=s.seed, progress=progress, **kw))]
+    model = HRL(
+        mutual_from=mutual_from,
+        input_skip=input_skip,
+        random_state=s.seed,
+        progress=progress,
+        **kw,
+    )
+    return [("", model)]
 
 
 def _hrl_literal(s: Settings) -> Candidates:
     """The paper's literal eqs. 12-13: each view's mutual part from its partner (leaks)."""
     return _hrl(s, mutual_from="pair")
+
+
+def _hrl_skip(s: Settings) -> Candidates:
+    """HRL whose feed-forward nets also see each view's input (not in the paper)."""
+    return _hrl(s, input_skip=True)
 
 
 METHODS: dict[str, Method] = {
@@ -508,6 +521,7 @@ METHODS: dict[str, Method] = {
     "hrl_literal": Method(
         "HRL, literal eqs. 12-13 (leaks the query's partner)", "mdbn", _hrl_literal
     ),
+    "hrl_skip": Method("HRL + input skip (input_skip=True; not in the paper)", "mdbn", _hrl_skip),
 }
 
 #: Numbers the papers report on Wikipedia: method -> list of (source, i2t, t2i).
@@ -531,6 +545,7 @@ PAPERS: dict[str, dict[str, list[tuple[str, float, float]]]] = {
         "mdbn": [("HRL T2", 0.149, 0.150)],
         "hrl": [("HRL T2", 0.672, 0.686)],
         "hrl_literal": [("HRL T2", 0.672, 0.686)],
+        "hrl_skip": [("HRL T2", 0.672, 0.686)],
     },
     "at50_euclidean": {
         "dcca": [("DRUMN T1", 0.1711, 0.1647)],
