@@ -186,7 +186,14 @@ def main() -> None:
         out["hrl_val"] = {}
         full = None
         for v in ["hrl", *args.variants]:
-            m = HRL(variant=v, stage1=st, reuse=full, random_state=args.seed, **torch_kw)
+            m = HRL(
+                variant=v,
+                stage1=st,
+                input_skip=False,  # the paper's architecture (its step 1 is probed here)
+                reuse=full,
+                random_state=args.seed,
+                **torch_kw,
+            )
             m.fit(V, y, Vv, yv)
             full = m if v == "hrl" else full
             val = cross_modal_map(m.transform(Vv), yv)

@@ -38,7 +38,7 @@ def test_split_is_stratified_and_fixed():
 
 def test_smoke_metrics_and_outputs(smoke_runs):
     out, m, _ = smoke_runs
-    models = ["hrl", "hrl_literal", "hrl_skip", "hrl_ens", "hrl_skip_ens"]
+    models = ["hrl", "hrl_paper", "hrl_literal", "hrl_ens", "hrl_paper_ens"]
     models += ["joint", "no_bae", "no_ff", "no_ff_bae", "no_srbm"]
     models += ["no_mdbn", "mdbn", "cca", "cca_bow", "sm"]
     for name in models:
@@ -59,9 +59,11 @@ def test_smoke_metrics_and_outputs(smoke_runs):
     # the literal reading is its own row, labelled as leaking
     assert "leaks the query's partner" in table
     assert m["hrl_literal.avg"] != m["hrl.avg"]
-    # the input skip is its own model; an ensemble of one seed ranks as that seed's model
-    assert m["hrl_skip.avg"] != m["hrl.avg"] and "input skip" in table
-    for name in ("hrl", "hrl_skip"):
+    # the defaults (input skip) and the paper's architecture are two models; an ensemble
+    # of one seed ranks as that seed's model
+    assert m["hrl_paper.avg"] != m["hrl.avg"] and "input skip" in table
+    assert "the paper's architecture" in table
+    for name in ("hrl", "hrl_paper"):
         for k in ("i2t", "t2i", "all_avg"):
             assert m[f"{name}_ens.{k}"] == pytest.approx(m[f"{name}.{k}"], abs=1e-6)
 

@@ -113,6 +113,8 @@ def _restore(
         if isinstance(params.get(k), list):
             params[k] = tuple(params[k])
     params["device"] = device
+    # checkpoints written before input_skip existed hold the paper's architecture
+    params.setdefault("input_skip", False)
     try:
         model = cls(**params)
         model._check_params()

@@ -71,7 +71,7 @@ HRL_CONSTRAINTS: dict[str, list[Any]] = {
     "activation": [ACTIVATION],
     "dropout": [Interval(float, 0, 1, closed="left")],
     "label_weight": [Interval(float, 0, None)],
-    "input_skip": [bool],
+    "input_skip": [bool, Options("auto", what='a bool or "auto"')],
     **{
         k: SHARED_CONSTRAINTS[k]
         for k in ("epochs", "batch_size", "learning_rate", "weight_decay", "patience")
@@ -119,12 +119,15 @@ class HRL(MultiViewModel):
         After every feed-forward layer (training only).
     label_weight : float, default 1.0
         Weight of the BAE code's softmax cross-entropy against its reconstruction error.
-    input_skip : bool, default False
+    input_skip : bool or "auto", default "auto"
         The feed-forward nets also see each view's own input (``log1p`` of the counts
         for a replicated-softmax view, the values otherwise), concatenated with the
         step-1 / joint-AE representation: a skip connection around steps 1 and 2a.
-        Not in the paper; it recovers the class information the step-1 codes lose
-        (``docs/hrl.md``).  Only for variants with feed-forward nets.
+        Not in the paper; it recovers the class information the step-1 codes lose and
+        was the better setting on the validation pairs (``docs/hrl.md``).  "auto":
+        True for the variants with feed-forward nets (the full model), False for the
+        others; False is the paper's architecture.  True only for variants with
+        feed-forward nets.
     epochs : int, default 30
         Most epochs of each torch stage (early stopping on validation).
     batch_size : int, default 64
@@ -207,7 +210,7 @@ class HRL(MultiViewModel):
     activation: str = "sigmoid"
     dropout: float = 0.2
     label_weight: float = 1.0
-    input_skip: bool = False
+    input_skip: bool | str = "auto"
     epochs: int = 30
     batch_size: int = 64
     learning_rate: float = 1e-3
@@ -226,6 +229,13 @@ class HRL(MultiViewModel):
         """The entry of :data:`~bridge.models.hrl.variants.VARIANTS` of ``variant``."""
         return get_variant(self.variant)
 
+    @property
+    def _input_skip(self) -> bool:
+        """``input_skip`` resolved for the variant ("auto": whether it has ff nets)."""
+        if self.input_skip == "auto":
+            return get_variant(self.variant).ff
+        return bool(self.input_skip)
+
     def _check_params(self) -> None:
         """The table (:data:`HRL_CONSTRAINTS`), then the rule between two settings."""
         validate_params(self)
@@ -235,7 +245,7 @@ class HRL(MultiViewModel):
                 f"one view; variant {self.variant!r} does not (use one of "
                 f"{[k for k, v in VARIANTS.items() if v.single_view_mutual]})."
             )
-        if self.input_skip and not get_variant(self.variant).ff:
+        if self.input_skip is True and not get_variant(self.variant).ff:
             raise ConfigError(
                 f"input_skip=True feeds the input to the feed-forward nets; variant "
                 f"{self.variant!r} has none (use one of "
@@ -345,7 +355,7 @@ class HRL(MultiViewModel):
                 X_va = {k: joint_ae[k](X_va[k]) for k in names}
         # step 2b: feed-forward nets
         ff = None
-        if variant.ff and self.input_skip:
+        if variant.ff and self._input_skip:
             X_tr = self._with_input(X_tr, V, units)
             X_va = self._with_input(X_va, V_val, units)
         if variant.ff:
@@ -489,7 +499,7 @@ class HRL(MultiViewModel):
         with torch.no_grad():
             if self.joint_ae_ is not None:
                 X = {k: self.joint_ae_[k](X[k]) for k in names}
-            if self.ff_ is not None and self.input_skip:
+            if self.ff_ is not None and self._input_skip:
                 X = self._with_input(X, V, self.units_)
             if self.ff_ is not None:
                 posteriors = self._variant.posteriors

@@ -80,7 +80,7 @@ def stage_keys(model: MultiViewModel, data_key: Mapping[str, Any]) -> dict[str, 
             **up,
             "ff": [list(map(int, check_hidden(model.ff_hidden))), model.activation, model.dropout],
         }
-        if model.input_skip:
+        if model._input_skip:
             up["input_skip"] = True
         keys["ff"] = json.dumps(up, sort_keys=True)
     if v.bae:

@@ -1,4 +1,8 @@
-"""``HRL(input_skip=True)``: the feed-forward nets see each view's input beside the codes."""
+"""``HRL(input_skip=...)``: the feed-forward nets see each view's input beside the codes.
+
+``fitted`` (conftest) has the default ``"auto"``, i.e. the skip for the full model;
+``paper`` is the paper's architecture (``input_skip=False``).
+"""
 
 from __future__ import annotations
 
@@ -14,11 +18,44 @@ from .tiny import TINY
 
 
 @pytest.fixture(scope="module")
-def skip(data, stage1, fitted):
+def paper(data, stage1):
     (V, y), (Vv, yv) = data["train"], data["val"]
-    return HRL(stage1=stage1, **TINY, input_skip=True, reuse=fitted, random_state=0).fit(
+    return HRL(stage1=stage1, **TINY, input_skip=False, random_state=0).fit(V, y, Vv, yv)
+
+
+@pytest.fixture(scope="module")
+def skip(data, stage1, paper):
+    (V, y), (Vv, yv) = data["train"], data["val"]
+    return HRL(stage1=stage1, **TINY, input_skip=True, reuse=paper, random_state=0).fit(
         V, y, Vv, yv
     )
+
+
+def test_auto_is_the_skip_for_the_variants_with_ff(data, skip, fitted, paper):
+    Vt, _ = data["test"]
+    assert HRL().input_skip == "auto"
+    for k, z in fitted.transform(Vt).items():  # the default model is the skip model
+        np.testing.assert_array_equal(z, skip.transform(Vt)[k])
+    assert paper.ff_["text"].body[0].in_features == TINY["joint_ae_hidden"]
+    V, y = data["train"]
+    no_ff = HRL(stage1=paper.stage1_, **{**TINY, "epochs": 1}, variant="no_ff").fit(V, y)
+    assert no_ff.ff_ is None  # "auto" is no skip there, and no error
+
+
+def test_checkpoint_without_the_setting_is_the_papers_architecture(tmp_path, data, paper):
+    import json
+
+    from boltz.container import read_container, write_container
+
+    Vt, _ = data["test"]
+    path = paper.save(tmp_path / "old")
+    meta, arrays = read_container(path / "hrl.npz")
+    del meta["params"]["input_skip"]  # as written before input_skip existed
+    write_container(path / "hrl.npz", json.loads(json.dumps(meta)), arrays)
+    loaded = HRL.load(path)
+    assert loaded.input_skip is False
+    for k, z in loaded.transform(Vt).items():
+        np.testing.assert_array_equal(z, paper.transform(Vt)[k])
 
 
 def test_ff_input_is_the_code_then_the_view_input(data, skip):
@@ -34,10 +71,10 @@ def test_ff_input_is_the_code_then_the_view_input(data, skip):
         np.testing.assert_allclose(mean, A.mean(0), rtol=1e-5, atol=1e-6)
 
 
-def test_reuses_the_joint_ae_and_trains_its_own_ff(skip, fitted):
-    assert skip.stage_keys_["joint_ae"] == fitted.stage_keys_["joint_ae"]
-    assert skip.stage_keys_["ff"] != fitted.stage_keys_["ff"]
-    for a, b in zip(skip.joint_ae_.parameters(), fitted.joint_ae_.parameters()):
+def test_reuses_the_joint_ae_and_trains_its_own_ff(skip, paper):
+    assert skip.stage_keys_["joint_ae"] == paper.stage_keys_["joint_ae"]
+    assert skip.stage_keys_["ff"] != paper.stage_keys_["ff"]
+    for a, b in zip(skip.joint_ae_.parameters(), paper.joint_ae_.parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
@@ -54,10 +91,10 @@ def test_single_views_retrieval_and_round_trip(tmp_path, data, skip):
         np.testing.assert_array_equal(z, Z[k])
 
 
-def test_the_input_changes_the_embedding(data, skip, fitted):
+def test_the_input_changes_the_embedding(data, skip, paper):
     Vt, _ = data["test"]
     a = skip.transform({"text": Vt["text"]})["text"]
-    b = fitted.transform({"text": Vt["text"]})["text"]
+    b = paper.transform({"text": Vt["text"]})["text"]
     assert a.shape == b.shape and not np.allclose(a, b)
 
 
