@@ -72,7 +72,7 @@ from ._common import base_parser, finish, run_cli, save_figure, save_json, setup
 
 log = logging.getLogger("recipes.hrl")
 
-__all__ = ["PAPER", "main", "split_test"]
+__all__ = ["PAPER", "main", "split_test", "validation_pairs"]
 
 N_WORDS = 3000
 SPLIT_SEED = 0
@@ -143,6 +143,28 @@ def split_test(
     idx = np.arange(len(y))
     val, test = train_test_split(idx, train_size=n_val, stratify=y, random_state=seed)
     return np.sort(val), np.sort(test)
+
+
+def validation_pairs(data: Any) -> tuple[Any, dict, np.ndarray, dict, np.ndarray]:
+    """The recipe's training and validation pairs (never the test pairs), for the scripts
+    that tune on validation.
+
+    Parameters
+    ----------
+    data : path-like
+        The folder ``load_wikipedia_bow`` reads.
+
+    Returns
+    -------
+    d : the loaded dataset (3,000 words)
+    V, y : the 2,173 training views ``{"image": SIFT, "text": CSR counts}`` and classes
+    V_val, y_val : the 231 validation pairs of :func:`split_test`
+    """
+    d = load_wikipedia_bow(data, n_words=N_WORDS)
+    va, _ = split_test(d.y_test)
+    V = {"image": d.image_train, "text": sp.csr_matrix(d.counts_train)}
+    V_val = {"image": d.image_test[va], "text": sp.csr_matrix(d.counts_test[va])}
+    return d, V, d.y_train, V_val, d.y_test[va]
 
 
 def scores(Z: dict[str, np.ndarray], y: np.ndarray) -> dict[str, float]:

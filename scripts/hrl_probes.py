@@ -33,7 +33,6 @@ import logging
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 log = logging.getLogger("hrl_probes")
 
@@ -91,16 +90,11 @@ def main() -> None:
 
     threadpool_limits(1)
     torch.set_num_threads(1)
-    from boltz.datasets import load_wikipedia_bow
     from bridge.metrics import cross_modal_map
     from bridge.models.hrl import HRL, HRLStage1
-    from recipes.hrl import split_test
+    from recipes.hrl import validation_pairs
 
-    d = load_wikipedia_bow(args.data, n_words=3000)
-    va, _ = split_test(d.y_test)  # the test rows are never touched here
-    y, yv = d.y_train, d.y_test[va]
-    V = {"image": d.image_train, "text": sp.csr_matrix(d.counts_train)}
-    Vv = {"image": d.image_test[va], "text": sp.csr_matrix(d.counts_test[va])}
+    _, V, y, Vv, yv = validation_pairs(args.data)  # the test rows are never touched here
     w = args.width_scale
 
     def sc(*s: int) -> tuple[int, ...]:
@@ -140,12 +134,8 @@ def main() -> None:
     ).fit(V)
     out: dict = {"args": vars(args), "stage1_seconds": time.perf_counter() - t0, "probe": {}}
     rows = [
-        ("image input (SIFT-128)", d.image_train, d.image_test[va]),
-        (
-            "text input log1p(counts)",
-            np.log1p(d.counts_train.toarray()),
-            np.log1p(d.counts_test[va].toarray()),
-        ),
+        ("image input (SIFT-128)", V["image"], Vv["image"]),
+        ("text input log1p(counts)", np.log1p(V["text"].toarray()), np.log1p(Vv["text"].toarray())),
     ]
     for k in ("image", "text"):
         for i in range(len(st.srbm_[k].layers_)):

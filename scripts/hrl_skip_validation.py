@@ -51,17 +51,12 @@ def main() -> None:
 
     threadpool_limits(1)
     torch.set_num_threads(1)
-    from boltz.datasets import load_wikipedia_bow
     from bridge.ensemble import average_cosine
     from bridge.metrics import cross_modal_map
     from bridge.models.hrl import HRL, HRLStage1
-    from recipes.hrl import split_test
+    from recipes.hrl import validation_pairs
 
-    d = load_wikipedia_bow(args.data, n_words=3000)
-    va, _ = split_test(d.y_test)  # the test rows are never touched here
-    y, yv = d.y_train, d.y_test[va]
-    V = {"image": d.image_train, "text": sp.csr_matrix(d.counts_train)}
-    Vv = {"image": d.image_test[va], "text": sp.csr_matrix(d.counts_test[va])}
+    _, V, y, Vv, yv = validation_pairs(args.data)  # the test rows are never touched here
 
     def sc(*s: int) -> tuple[int, ...]:
         return tuple(max(2, int(round(x * 0.5))) for x in s)
