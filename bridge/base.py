@@ -393,8 +393,7 @@ class MultiViewModel(BaseEstimator, metaclass=ABCMeta):
         ``views_val`` (if given) must hold the same views with the same numbers of
         features; ``y`` / ``y_val`` must have one label per row.
         """
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)
+        self._forget_fit()
         V = validate_views(
             views,
             allow_nan_rows=allow_nan_rows,
@@ -422,6 +421,12 @@ class MultiViewModel(BaseEstimator, metaclass=ABCMeta):
         self.view_names_ = tuple(V)
         self.n_features_in_ = nfeat
         return V, Y, V_val, Y_val
+
+    def _forget_fit(self) -> None:
+        """Remove the learned state of a previous ``fit`` (public attributes ending in
+        ``_``), so a refit that fails leaves no stale mix behind."""
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
+            delattr(self, attr)
 
     def _check_fitted(self) -> None:
         if not all(hasattr(self, a) for a in ("view_names_", *self._fitted_attrs)):

@@ -65,7 +65,7 @@ def average_cosine(embeddings: Sequence[Mapping[str, ArrayLike]]) -> dict[str, n
     """
     if not embeddings:
         raise DataError("average_cosine needs at least one embedding.")
-    scale = 1.0 / np.sqrt(len(embeddings))
+    scale = np.float32(1.0 / np.sqrt(len(embeddings)))  # keeps float32 (NumPy 2 promotion)
     parts: dict[str, list[np.ndarray]] = {}
     for Z in embeddings:
         if set(Z) != set(embeddings[0]):
@@ -74,7 +74,7 @@ def average_cosine(embeddings: Sequence[Mapping[str, ArrayLike]]) -> dict[str, n
             A = np.asarray(A, dtype=np.float32)
             norm = np.linalg.norm(A, axis=1, keepdims=True)
             parts.setdefault(k, []).append(A / np.maximum(norm, 1e-12) * scale)
-    return {k: np.hstack(v).astype(np.float32) for k, v in parts.items()}
+    return {k: np.hstack(v) for k, v in parts.items()}
 
 
 def _member_file(name: str) -> bool:
@@ -135,8 +135,7 @@ class SeedEnsemble(MultiViewModel):
         -------
         self
         """
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)
+        self._forget_fit()
         validate_params(self)
         members = []
         for i in range(int(self.n_models)):

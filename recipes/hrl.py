@@ -72,7 +72,7 @@ from ._common import base_parser, finish, run_cli, save_figure, save_json, setup
 
 log = logging.getLogger("recipes.hrl")
 
-__all__ = ["PAPER", "main", "split_test", "validation_pairs"]
+__all__ = ["PAPER", "main", "model_config", "split_test", "validation_pairs"]
 
 N_WORDS = 3000
 SPLIT_SEED = 0
@@ -81,11 +81,12 @@ N_VAL = 231
 #: The paper's Wikipedia numbers, hand-crafted image features (Tables 2, 3, 8, 9):
 #: (i2t, t2i, avg, i2all, t2all, all_avg); None where the paper gives none.
 PAPER: dict[str, tuple[float | None, ...]] = {
-    "hrl": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
-    "hrl_literal": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
-    "hrl_paper": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
-    "hrl_ens": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
-    "hrl_paper_ens": (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
+    # every reading of HRL (defaults, the paper's architecture, literal, ensembles) beside
+    # the paper's one HRL row
+    **dict.fromkeys(
+        ("hrl", "hrl_paper", "hrl_literal", "hrl_ens", "hrl_paper_ens"),
+        (0.672, 0.686, 0.679, 0.772, 0.628, 0.700),
+    ),
     "joint": (0.378, 0.285, 0.331, None, None, None),
     "no_bae": (0.661, 0.672, 0.667, None, None, None),
     "no_ff": (0.404, 0.407, 0.405, None, None, None),
@@ -240,6 +241,41 @@ def _cca_rows(d: Any, tr: Any, va: np.ndarray, te: np.ndarray, smoke: bool) -> d
     return out
 
 
+def model_config(
+    width_scale: float = 0.5,
+    rbm_epochs: int = 5,
+    epochs: int = 12,
+    patience: int = 4,
+    n_bae_max: int = 3,
+) -> dict[str, dict[str, Any]]:
+    """The recipe's model settings (its defaults unless given), for the scripts too.
+
+    Returns
+    -------
+    dict
+        ``{"stage1": HRLStage1 keywords, "torch": HRL keywords}``: the paper's widths
+        times ``width_scale``.
+    """
+
+    def sc(*sizes: int) -> tuple[int, ...]:
+        return tuple(max(2, int(round(s * float(width_scale)))) for s in sizes)
+
+    stage1 = dict(
+        friendly_hidden=sc(1024, 512, 512),
+        mutual_hidden={"image": sc(2048, 1024), "text": sc(1024, 1024)},
+        joint_hidden=sc(2048)[0],
+        epochs=rbm_epochs,
+    )
+    torch_kw = dict(
+        joint_ae_hidden=sc(1024)[0],
+        ff_hidden=sc(1024, 1024, 1024),
+        n_bae_max=n_bae_max,
+        epochs=epochs,
+        patience=patience,
+    )
+    return {"stage1": stage1, "torch": torch_kw}
+
+
 def _config(args: Any) -> dict[str, Any]:
     """Model sizes and epochs: the paper's widths times --width-scale, or tiny with --smoke."""
     if args.smoke:
@@ -251,24 +287,10 @@ def _config(args: Any) -> dict[str, Any]:
         )
         torch_kw = dict(joint_ae_hidden=32, ff_hidden=(32, 32, 32), n_bae_max=2, epochs=2)
     else:
-        w = float(args.width_scale)
-
-        def sc(*sizes: int) -> tuple[int, ...]:
-            return tuple(max(2, int(round(s * w))) for s in sizes)
-
-        stage1 = dict(
-            friendly_hidden=sc(1024, 512, 512),
-            mutual_hidden={"image": sc(2048, 1024), "text": sc(1024, 1024)},
-            joint_hidden=sc(2048)[0],
-            epochs=args.rbm_epochs,
+        cfg = model_config(
+            args.width_scale, args.rbm_epochs, args.epochs, args.patience, args.n_bae_max
         )
-        torch_kw = dict(
-            joint_ae_hidden=sc(1024)[0],
-            ff_hidden=sc(1024, 1024, 1024),
-            n_bae_max=args.n_bae_max,
-            epochs=args.epochs,
-            patience=args.patience,
-        )
+        stage1, torch_kw = cfg["stage1"], cfg["torch"]
     if args.rbm_upper_lr is not None:
         stage1["learning_rate"] = {"bernoulli": args.rbm_upper_lr}
     if args.label_weight is not None:

@@ -37,35 +37,18 @@ def main() -> None:
     from bridge.ensemble import average_cosine
     from bridge.metrics import average_precisions, cross_modal_map
     from bridge.models.hrl import HRL, HRLStage1
-    from recipes.hrl import split_test, validation_pairs
+    from recipes.hrl import model_config, split_test, validation_pairs
 
     d, V, y, Vv, yv = validation_pairs(args.data)
     _, te = split_test(d.y_test)
     Vt = {"image": d.image_test[te], "text": sp.csr_matrix(d.counts_test[te])}
     yt = d.y_test[te]
 
-    def sc(*s: int) -> tuple[int, ...]:
-        return tuple(max(2, int(round(x * 0.5))) for x in s)
-
+    cfg = model_config()  # the recipe's defaults: widths x 0.5
     Z = []
     for seed in args.seeds:
-        st = HRLStage1(
-            friendly_hidden=sc(1024, 512, 512),
-            mutual_hidden={"image": sc(2048, 1024), "text": sc(1024, 1024)},
-            joint_hidden=sc(2048)[0],
-            joint_training="likelihood",
-            random_state=seed,
-            progress=False,
-        ).fit(V)
-        m = HRL(
-            stage1=st,
-            joint_ae_hidden=512,
-            ff_hidden=(512, 512, 512),
-            epochs=12,
-            patience=4,
-            random_state=seed,
-            progress=False,
-        )
+        st = HRLStage1(**cfg["stage1"], random_state=seed, progress=False).fit(V)
+        m = HRL(stage1=st, **cfg["torch"], random_state=seed, progress=False)
         Z.append(m.fit(V, y, Vv, yv).transform(Vt))
     raw = {"image": (V["image"], Vv["image"], Vt["image"])}
     raw["text"] = tuple(np.log1p(X.toarray()) for X in (V["text"], Vv["text"], Vt["text"]))

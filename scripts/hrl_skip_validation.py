@@ -54,31 +54,22 @@ def main() -> None:
     from bridge.ensemble import average_cosine
     from bridge.metrics import cross_modal_map
     from bridge.models.hrl import HRL, HRLStage1
-    from recipes.hrl import validation_pairs
+    from recipes.hrl import model_config, validation_pairs
 
     _, V, y, Vv, yv = validation_pairs(args.data)  # the test rows are never touched here
-
-    def sc(*s: int) -> tuple[int, ...]:
-        return tuple(max(2, int(round(x * 0.5))) for x in s)
 
     lr = (
         None
         if args.step1_lr == "default"
         else dict.fromkeys(("gaussian", "softmax", "bernoulli"), "auto")
     )
-    torch_kw = dict(joint_ae_hidden=512, ff_hidden=(512, 512, 512), epochs=12, patience=4)
+    cfg = model_config(rbm_epochs=args.rbm_epochs)  # the recipe's settings, widths x 0.5
+    torch_kw = cfg["torch"]
 
     def stage1(seed: int) -> HRLStage1:
-        return HRLStage1(
-            friendly_hidden=sc(1024, 512, 512),
-            mutual_hidden={"image": sc(2048, 1024), "text": sc(1024, 1024)},
-            joint_hidden=sc(2048)[0],
-            epochs=args.rbm_epochs,
-            learning_rate=lr,
-            joint_training="likelihood",
-            random_state=seed,
-            progress=False,
-        ).fit(V)
+        return HRLStage1(**cfg["stage1"], learning_rate=lr, random_state=seed, progress=False).fit(
+            V
+        )
 
     def val(Z: dict) -> dict:
         return cross_modal_map(Z, yv)
@@ -146,7 +137,7 @@ def _finetune(args, stage1, V, Vv, y, yv, torch_kw, val) -> None:
         with torch.no_grad():
             for k in V:
                 F = enc[k](X[k])
-                ff[k] = FeedForward(F.shape[1], (512, 512, 512), 10, "sigmoid", 0.2)
+                ff[k] = FeedForward(F.shape[1], torch_kw["ff_hidden"], 10, "sigmoid", 0.2)
                 ff[k].set_stats(F)
         opt = torch.optim.Adam(
             [

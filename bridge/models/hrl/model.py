@@ -281,8 +281,7 @@ class HRL(MultiViewModel):
         -------
         self
         """
-        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)
+        self._forget_fit()
         self._check_params()
         check_two_views(views)
         names = list(views)
